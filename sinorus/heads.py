@@ -1,0 +1,273 @@
+"""Heads: what sinorus learns on top of the embeddings.
+
+:class:`CalibratedMultiLabel` is the one learning component, a scikit-learn
+estimator used for every output: themes, relevance, dyad, indicator levels
+(as the ordinal targets ``level >= 1`` and ``level >= 2``) and evidence
+sentences. Its fitted state is a handful of arrays, so it saves to ``.npz``
+without pickles.
+
+This module also builds the features the heads read: a document is the
+mean and the maximum of its chunk vectors plus a few counts of China and
+Russia mentions found by multilingual lexicons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = [
+    "CalibratedMultiLabel",
+    "ACTOR_PATTERNS",
+    "actor_counts",
+    "doc_features",
+    "sentence_features",
+    "N_ACTOR_FEATURES",
+]
+
+# --------------------------------------------------------------------------- actor lexicons
+
+ACTOR_PATTERNS: dict[str, re.Pattern[str]] = {
+    "china": re.compile(
+        r"\b(?:chin(?:a|ese)|beijing|prc|pla|people'?s liberation army|xi jinping|sino[- ])"
+        r"|\bкита[йяюеи]\w*|\bкнр\b|\bпекин\w*|\bноак\b|\bсинопсис\b|\bси цзиньпин\w*"
+        r"|中国|中方|中华人民共和国|北京|解放军|我军|中俄|俄中|习近平|华方"
+        r"|\bchine\b|\bchinois\w*|\bpékin\b|\bchinesisch\w*|\bpeking\b|\bchin[oa]s?\b|\bpekín\b"
+        r"|الصين|صيني|بكين",
+        re.IGNORECASE,
+    ),
+    "russia": re.compile(
+        r"\b(?:russia\w*|moscow|kremlin|putin|soviet)"
+        r"|\bросси\w*|\bрф\b|\bмоскв\w*|\bкремл\w*|\bпутин\w*|\bвкс\b|\bсоветск\w*|\bссср\b"
+        r"|俄罗斯|俄方|俄军|俄国|莫斯科|普京|中俄|俄中|苏联|克里姆林宫"
+        r"|\brussie\b|\brusses?\b|\bmoscou\b|\brussland\w*|\brussisch\w*|\bmoskau\b"
+        r"|\brusia\b|\brus[oa]s?\b|\bmoscú\b|روسيا|روسي|موسكو|الكرملين",
+        re.IGNORECASE,
+    ),
+}
+N_ACTOR_FEATURES = 5
+
+
+def actor_counts(text: str) -> tuple[int, int]:
+    """Mentions of China and of Russia in ``text`` (any supported language)."""
+    return (len(ACTOR_PATTERNS["china"].findall(text)), len(ACTOR_PATTERNS["russia"].findall(text)))
+
+
+def _actor_vector(texts: Sequence[str]) -> np.ndarray:
+    """Per-document actor features from its chunk texts.
+
+    log1p(China mentions), log1p(Russia mentions), both named, share of
+    chunks naming China, share naming Russia.
+    """
+    counts = np.array([actor_counts(t) for t in texts], dtype=np.float64).reshape(-1, 2)
+    total = counts.sum(axis=0)
+    share = (counts > 0).mean(axis=0) if len(texts) else np.zeros(2)
+    both = float(total[0] > 0 and total[1] > 0)
+    return np.array([np.log1p(total[0]), np.log1p(total[1]), both, share[0], share[1]])
+
+
+def doc_features(chunk_vectors: np.ndarray, chunk_texts: Sequence[str]) -> np.ndarray:
+    """The feature vector of one document: [mean | max | actor features]."""
+    if chunk_vectors.shape[0] == 0:
+        dim = chunk_vectors.shape[1]
+        return np.zeros(2 * dim + N_ACTOR_FEATURES)
+    return np.concatenate(
+        [chunk_vectors.mean(axis=0), chunk_vectors.max(axis=0), _actor_vector(chunk_texts)]
+    )
+
+
+def sentence_features(chunk_vectors: np.ndarray, chunk_texts: Sequence[str]) -> np.ndarray:
+    """Per-chunk features for evidence scoring: [vector | names China | names Russia]."""
+    flags = np.array([[c > 0 for c in actor_counts(t)] for t in chunk_texts], dtype=np.float64)
+    return np.hstack([chunk_vectors, flags.reshape(-1, 2)])
+
+
+# --------------------------------------------------------------------------- the estimator
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
+
+
+def _best_f1_threshold(proba: np.ndarray, y: np.ndarray) -> float:
+    """Threshold on ``proba`` that maximises F1 for labels ``y`` (ties: the middle one)."""
+    order = np.argsort(-proba, kind="stable")
+    p, t = proba[order], y[order]
+    tp = np.cumsum(t)
+    k = np.arange(1, len(p) + 1)
+    f1 = 2 * tp / (k + t.sum())
+    # Only cut between distinct probabilities.
+    valid = np.r_[p[1:] < p[:-1], True]
+    f1 = np.where(valid, f1, -1)
+    i = int(np.argmax(f1))
+    lower = p[i + 1] if i + 1 < len(p) else 0.0
+    return float((p[i] + lower) / 2)
+
+
+class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
+    """Multi-label logistic regression with Platt calibration and tuned thresholds.
+
+    For each output column: standardised features, a class-balanced logistic
+    regression, a sigmoid (Platt) calibration fitted on out-of-fold decision
+    values, and the decision threshold that maximises F1 on those out-of-fold
+    probabilities. No training row ever calibrates or tunes on its own score.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength.
+    class_weight : {"balanced", None}, default="balanced"
+        Weighting of the logistic regressions.
+    cv : int, default=5
+        Out-of-fold splits for calibration and thresholds (fewer when a label
+        has fewer positives).
+    threshold : {"f1"} or float, default="f1"
+        ``"f1"`` tunes each column's threshold; a float fixes it.
+    max_iter : int, default=2000
+        Iterations for the solver.
+    random_state : int, default=0
+        Seed for the fold split.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_outputs, n_features)
+    intercept_ : ndarray of shape (n_outputs,)
+    platt_ : ndarray of shape (n_outputs, 2)
+        Slope and offset mapping decision values to probabilities.
+    thresholds_ : ndarray of shape (n_outputs,)
+    mean_, scale_ : ndarray of shape (n_features,)
+        Standardisation learned in ``fit``.
+    n_outputs_ : int
+    classes_ : ndarray
+        ``[0, 1]``, the values of every output.
+    """
+
+    def __init__(
+        self,
+        C: float = 1.0,
+        *,
+        class_weight: str | None = "balanced",
+        cv: int = 5,
+        threshold: str | float = "f1",
+        max_iter: int = 2000,
+        random_state: int = 0,
+    ) -> None:
+        self.C = C
+        self.class_weight = class_weight
+        self.cv = cv
+        self.threshold = threshold
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    # ---- fitting
+
+    def _check_params(self) -> None:
+        if not (isinstance(self.C, (int, float)) and self.C > 0):
+            raise ValueError(f"C must be a positive number, got {self.C!r}")
+        if not (isinstance(self.cv, int) and self.cv >= 2):
+            raise ValueError(f"cv must be an integer >= 2, got {self.cv!r}")
+        if self.class_weight not in ("balanced", None):
+            raise ValueError(f"class_weight must be 'balanced' or None, got {self.class_weight!r}")
+        if not (self.threshold == "f1" or isinstance(self.threshold, (int, float))):
+            raise ValueError(f"threshold must be 'f1' or a number in (0, 1), got {self.threshold!r}")
+
+    def _lr(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> "CalibratedMultiLabel":
+        """Fit every output column of ``y`` (shape ``(n,)`` or ``(n, n_outputs)``, values 0/1)."""
+        self._check_params()
+        X, y = validate_data(self, X, y, multi_output=True, dtype=np.float64, y_numeric=True)
+        Y = np.asarray(y).reshape(len(X), -1)
+        if not np.isin(Y, (0, 1)).all():
+            bad = np.unique(Y[~np.isin(Y, (0, 1))])[:5]
+            raise ValueError(f"y must hold only 0 and 1, found {bad.tolist()}")
+        Y = Y.astype(int)
+        self.single_output_ = np.asarray(y).ndim == 1
+        self.mean_ = X.mean(axis=0)
+        self.scale_ = X.std(axis=0)
+        self.scale_[self.scale_ < 1e-12] = 1.0
+        Z = (X - self.mean_) / self.scale_
+        k, d = Y.shape[1], X.shape[1]
+        self.coef_ = np.zeros((k, d))
+        self.intercept_ = np.zeros(k)
+        self.platt_ = np.zeros((k, 2))
+        self.thresholds_ = np.full(k, 0.5)
+        for j in range(k):
+            self._fit_column(j, Z, Y[:, j])
+        self.n_outputs_ = k
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _fit_column(self, j: int, Z: np.ndarray, y: np.ndarray) -> None:
+        pos = int(y.sum())
+        if pos == 0 or pos == len(y):
+            # A constant column: predict its base rate, with a threshold that reproduces it.
+            rate = pos / len(y)
+            self.intercept_[j] = 0.0
+            self.platt_[j] = (0.0, np.log(rate + 1e-6) - np.log(1 - rate + 1e-6))
+            self.thresholds_[j] = 0.5
+            return
+        folds = min(self.cv, pos, len(y) - pos)
+        decision = np.zeros(len(y))
+        if folds >= 2:
+            skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+            for tr, te in skf.split(Z, y):
+                decision[te] = self._lr().fit(Z[tr], y[tr]).decision_function(Z[te])
+        final = self._lr().fit(Z, y)
+        self.coef_[j] = final.coef_[0]
+        self.intercept_[j] = final.intercept_[0]
+        if folds < 2:  # too few examples for held-out calibration: use the training fit
+            decision = final.decision_function(Z)
+        platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y)
+        self.platt_[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        if self.threshold == "f1":
+            oof = _sigmoid(self.platt_[j, 0] * decision + self.platt_[j, 1])
+            self.thresholds_[j] = _best_f1_threshold(oof, y)
+        else:
+            self.thresholds_[j] = float(self.threshold)
+
+    # ---- prediction
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        """Raw logistic scores, shape ``(n, n_outputs)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return ((X - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Calibrated probability of 1 for each output, shape ``(n, n_outputs)``."""
+        d = self.decision_function(X)
+        return _sigmoid(self.platt_[:, 0] * d + self.platt_[:, 1])
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """0/1 per output at the tuned thresholds; shape ``(n,)`` if fitted on a 1-D ``y``."""
+        out = (self.predict_proba(X) >= self.thresholds_).astype(int)
+        return out[:, 0] if getattr(self, "single_output_", False) else out
+
+    # ---- safe persistence
+
+    _STATE = ("coef_", "intercept_", "platt_", "thresholds_", "mean_", "scale_")
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Fitted state as plain numeric arrays named ``prefix/attr`` (for ``np.savez``)."""
+        check_is_fitted(self)
+        return {f"{prefix}/{a}": np.asarray(getattr(self, a), dtype=np.float64) for a in self._STATE}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str, **params: object) -> "CalibratedMultiLabel":
+        """Rebuild a fitted head from :meth:`to_arrays` output."""
+        head = cls(**params)  # type: ignore[arg-type]
+        for a in cls._STATE:
+            setattr(head, a, np.asarray(arrays[f"{prefix}/{a}"], dtype=np.float64))
+        head.n_outputs_ = head.coef_.shape[0]
+        head.n_features_in_ = head.coef_.shape[1]
+        head.classes_ = np.array([0, 1])
+        head.single_output_ = False
+        return head

@@ -1,0 +1,163 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import sinorus
+from sinorus.documents import Document
+from sinorus.errors import BodyMismatchError, ModelLoadError, UnsafeModelError
+from sinorus.model import SinorusModel
+from sinorus.records import INDICATORS, THEMES, Record
+
+TEXT = (
+    "China and Russia agreed to exchange missile early-warning data. "
+    "Intelligence services of China and Russia share satellite surveillance information. "
+    "Gas exports through the pipeline rose by 12 percent this year."
+)
+
+
+def test_score_one_and_many(model):
+    rec = model.score(TEXT)
+    assert isinstance(rec, Record) and rec.error is None
+    assert set(rec.themes) == set(THEMES) and 0 <= rec.relevance <= 1
+    recs = model.score([TEXT, "Another text about grain."])
+    assert [r.id for r in recs] == ["0", "1"]
+
+
+def test_record_schema_and_exact_evidence(model):
+    d = model.score(TEXT).to_dict()
+    assert list(d) == ["id", "path", "title", "date", "lang", "text_chars", "themes", "labels", "relevance",
+                       "relevant", "dyad", "indicators", "coverage", "error"]
+    assert d["lang"] == "en" and d["text_chars"] == len(TEXT)
+    assert set(d["indicators"]) == set(INDICATORS)
+    for ind in d["indicators"].values():
+        assert ind["level"] in (0, 1, 2) and 0 <= ind["score"] <= 1
+        assert len(ind["evidence"]) <= 3
+        assert bool(ind["evidence"]) == (ind["level"] > 0)
+        for ev in ind["evidence"]:
+            assert TEXT[ev["start"]:ev["end"]] == ev["text"]
+    assert d["coverage"]["tokens"] == d["coverage"]["embedded_tokens"] > 0
+
+
+def test_learns_the_fixture_themes(model):
+    rec = model.score(TEXT)
+    assert "intel_sharing" in rec.labels
+    assert rec.themes["intel_sharing"] > rec.themes["procurement"]
+
+
+def test_every_document_yields_one_record_in_order(model):
+    docs = [
+        Document(id="a", text=TEXT),
+        Document(id="b", text=""),
+        Document(id="c", text="", error=sinorus.DocumentError("unreadable")),
+        Document(id="d", text="", title="Only a title about joint naval drills"),
+        Document(id="e", text="Россия и Китай провели учения. 中俄举行联合演习。"),
+    ]
+    recs = list(model.score_documents(docs))
+    assert [r.id for r in recs] == ["a", "b", "c", "d", "e"]
+    assert recs[1].error.type == "DocumentError" and recs[1].themes is None
+    assert recs[2].error.message == "unreadable"
+    assert recs[3].error is None and recs[3].coverage.chunks == 1
+    assert recs[4].error is None
+
+
+def test_long_document_is_fully_covered(model):
+    text = " ".join(["Bombers of China and Russia flew a joint patrol over the sea."] * 400)
+    rec = model.score(text)
+    assert rec.coverage.tokens == rec.coverage.embedded_tokens == 400 * 12
+
+
+def test_batch_failure_is_isolated(model, monkeypatch):
+    real = model.body.encode
+
+    def flaky(texts):
+        if any("poison" in t for t in texts):
+            raise RuntimeError("body crashed")
+        return real(texts)
+
+    monkeypatch.setattr(model.body, "encode", flaky)
+    recs = list(model.score_documents(Document(id=str(i), text=t) for i, t in
+                                      enumerate(["fine one.", "fine two.", "poison pill.", "fine three."])))
+    assert [r.error is None for r in recs] == [True, True, False, True]
+    assert recs[2].error.type == "RuntimeError"
+
+
+def test_save_load_round_trip(model, model_dir, tmp_path):
+    out = model.save(tmp_path / "copy")
+    again = SinorusModel.load(out)
+    a, b = model.score(TEXT), again.score(TEXT)
+    assert a.themes == b.themes and a.indicators == b.indicators
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    assert manifest["body"]["name"] == "hashing-test"
+    assert set(manifest["thresholds"]["themes"]) == set(THEMES)
+    assert manifest["training"]["data_hash"]
+
+
+def test_default_load_uses_env(model_dir, monkeypatch):
+    monkeypatch.setenv("SINORUS_MODEL", str(model_dir))
+    assert sinorus.load().body.name == "hashing-test"
+
+
+@pytest.fixture()
+def copy_dir(model_dir, tmp_path):
+    return shutil.copytree(model_dir, tmp_path / "m")
+
+
+class Boom:
+    def __reduce__(self):
+        return (print, ("pwned",))
+
+
+def test_pickled_arrays_are_refused(copy_dir):
+    arrays = dict(np.load(copy_dir / "heads.npz"))
+    arrays["themes/coef_"] = np.array([Boom()], dtype=object)
+    np.savez(copy_dir / "heads.npz", **arrays)
+    manifest = json.loads((copy_dir / "manifest.json").read_text())
+    manifest["heads"]["sha256"] = None  # an attacker can also rewrite the checksum
+    (copy_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UnsafeModelError, match="object arrays"):
+        SinorusModel.load(copy_dir)
+
+
+def test_pickle_files_are_refused(copy_dir):
+    (copy_dir / "head.pkl").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")
+    with pytest.raises(UnsafeModelError, match="head.pkl"):
+        SinorusModel.load(copy_dir)
+
+
+def test_manifest_pointing_elsewhere_is_refused(copy_dir):
+    manifest = json.loads((copy_dir / "manifest.json").read_text())
+    manifest["heads"]["file"] = "evil.joblib.npz"
+    (copy_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UnsafeModelError, match="only 'heads.npz'"):
+        SinorusModel.load(copy_dir)
+
+
+def test_unknown_manifest_fields_are_refused(copy_dir):
+    manifest = json.loads((copy_dir / "manifest.json").read_text())
+    manifest["loader"] = "os.system"
+    (copy_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UnsafeModelError, match="unexpected fields"):
+        SinorusModel.load(copy_dir)
+
+
+def test_altered_heads_fail_the_checksum(copy_dir):
+    arrays = dict(np.load(copy_dir / "heads.npz"))
+    arrays["themes/intercept_"] = arrays["themes/intercept_"] + 1
+    np.savez(copy_dir / "heads.npz", **arrays)
+    with pytest.raises(ModelLoadError, match="checksum"):
+        SinorusModel.load(copy_dir)
+
+
+def test_body_mismatch_is_refused(copy_dir):
+    manifest = json.loads((copy_dir / "manifest.json").read_text())
+    manifest["body"]["fingerprint"] = "hashing-test|dim=256|max=32"
+    (copy_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(BodyMismatchError, match="retrain"):
+        SinorusModel.load(copy_dir)
+
+
+def test_missing_folder_message(tmp_path):
+    with pytest.raises(ModelLoadError, match="no model folder"):
+        SinorusModel.load(tmp_path / "nothing")
