@@ -5,8 +5,6 @@
 >>> record = model.score("Chinese and Russian warships began Joint Sea drills.")  # doctest: +SKIP
 """
 
-from __future__ import annotations
-
 __version__ = "0.1.0"
 
 from .config import Config
