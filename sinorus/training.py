@@ -48,6 +48,7 @@ SPLITS = ("train", "validation", "test")
 SPLITS_FILE = "splits.json"
 REAL_FILE = "real_snippets.jsonl"
 CORRECTIONS_FILE = "corrections.jsonl"
+LINKS_FILE = "story_links.jsonl"
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,10 @@ def load_examples(data_dir: str | Path, *, with_splits: bool = True) -> list[Exa
         rows = _read_jsonl(real)
         _apply_corrections(rows, data_dir / CORRECTIONS_FILE)
         examples.extend(_real_example(r) for r in rows)
+    written = []
     for path in sorted((data_dir / "articles").glob("*.jsonl")):
-        examples.extend(_written_example(r, str(path)) for r in _read_jsonl(path))
+        written.extend(_written_example(r, str(path)) for r in _read_jsonl(path))
+    examples.extend(_link_stories(written, data_dir / LINKS_FILE))
     if not examples:
         raise DataError(f"no labeled data in {str(data_dir)!r}: expected {REAL_FILE} or articles/*.jsonl")
     ids = collections.Counter(e.id for e in examples)
@@ -172,6 +175,36 @@ def load_examples(data_dir: str | Path, *, with_splits: bool = True) -> list[Exa
             )
         out.append(_with_split(e, split))
     return out
+
+
+def _link_stories(examples: list[Example], path: Path) -> list[Example]:
+    """Merge the stories of articles recorded as covering the same event, so they share a split.
+
+    Each line of ``story_links.jsonl`` names article ids and the reason; every
+    article of a linked story joins the group, named by its smallest story id.
+    """
+    from dataclasses import replace
+
+    if not path.exists():
+        return examples
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    story_of = {e.id: e.story for e in examples}
+    for link in _read_jsonl(path):
+        if not link.get("reason"):
+            raise DataError(f"{path}: link {link.get('ids')} has no 'reason'")
+        unknown = [i for i in link["ids"] if i not in story_of]
+        if unknown:
+            raise DataError(f"{path}: link names unknown article ids {unknown}")
+        roots = sorted(find(story_of[i]) for i in link["ids"])
+        for r in roots[1:]:
+            parent[r] = roots[0]
+    return [replace(e, story=find(e.story)) if find(e.story) != e.story else e for e in examples]
 
 
 def _with_split(e: Example, split: str) -> Example:
@@ -287,7 +320,7 @@ def data_hash(data_dir: str | Path) -> str:
     """SHA-256 over the corpus files (names and bytes), recorded in every model it trains."""
     data_dir = Path(data_dir)
     h = hashlib.sha256()
-    files = [data_dir / REAL_FILE, data_dir / CORRECTIONS_FILE, data_dir / SPLITS_FILE,
+    files = [data_dir / REAL_FILE, data_dir / CORRECTIONS_FILE, data_dir / SPLITS_FILE, data_dir / LINKS_FILE,
              *sorted((data_dir / "articles").glob("*.jsonl"))]
     for f in files:
         if f.exists():
