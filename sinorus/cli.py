@@ -111,7 +111,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from .training import render_card, train
 
-    cfg = _config(args, body=args.body)
+    cfg = _config(args, **({"body": args.body} if args.body else {}))
     t0 = time.perf_counter()
     result = train(args.data, config=cfg, progress=lambda m: print(f"[{time.perf_counter() - t0:6.1f}s] {m}", file=sys.stderr))
     out = result.model.save(args.output)
@@ -208,7 +208,7 @@ def _parser() -> argparse.ArgumentParser:
         if model:
             sp.add_argument("--model", "-m", help="model folder (default: the shipped models/default)")
         sp.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"), help="where the body runs (default: cpu)")
-        sp.add_argument("--batch-size", type=int, help="chunks per forward pass (default: 64)")
+        sp.add_argument("--batch-size", type=int, help="chunks per forward pass (default: 32)")
         sp.add_argument("--cache", help=f"embedding cache folder (default: {DEFAULT_CACHE})")
         sp.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
 
@@ -228,9 +228,10 @@ def _parser() -> argparse.ArgumentParser:
                        "metrics, and write a model folder.")
     t.add_argument("--data", default="data", help="corpus folder (default: data)")
     t.add_argument("-o", "--output", required=True, help="model folder to write")
-    t.add_argument("--body", default="all-MiniLM-L6-v2", help="embedding body; join names with '+' to concatenate")
+    t.add_argument("--body", default=None,
+                   help="embedding body; join names with '+' to concatenate (default: all-MiniLM-L6-v2+use-multilingual-v3)")
     t.add_argument("--seed", type=int, help="random seed (default: 0)")
-    t.add_argument("--C", type=float, help="inverse regularisation of the heads (default: 1.0)")
+    t.add_argument("--C", type=float, help="inverse regularisation of the heads (default: 0.3)")
     common(t, model=False)
     t.set_defaults(func=cmd_train)
 

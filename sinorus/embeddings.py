@@ -29,6 +29,7 @@ __all__ = [
     "USEBody",
     "HashingBody",
     "ConcatBody",
+    "RoutedBody",
     "EmbeddingCache",
     "available_bodies",
     "get_body",
@@ -118,7 +119,7 @@ class SentenceTransformerBody:
         dimension: int,
         max_tokens: int,
         device: str = "cpu",
-        batch_size: int = 64,
+        batch_size: int = 32,
     ) -> None:
         self.name = name
         self.dimension = dimension
@@ -261,11 +262,38 @@ class HashingBody:
         return f"{self.name}|dim={self.dimension}|max={self.max_tokens}"
 
 
+class RoutedBody:
+    """A body used only for documents in some languages (``name@en`` in a body name).
+
+    Inside a :class:`ConcatBody`, chunks of documents in other languages get a
+    zero vector for this part, so an English-only model such as MiniLM costs
+    nothing on Russian or Chinese text and adds no noise there.
+    """
+
+    def __init__(self, inner: Body, languages: Sequence[str]) -> None:
+        if not languages:
+            raise ConfigError(f"a routed body needs at least one language, got {languages!r}")
+        self.inner = inner
+        self.languages = frozenset(languages)
+        self.name = f"{inner.name}@{','.join(sorted(self.languages))}"
+        self.dimension = inner.dimension
+        self.max_tokens = inner.max_tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.encode(texts)
+
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint()
+
+
 class ConcatBody:
     """Several bodies side by side: each chunk gets the concatenation of their vectors.
 
-    Token counts and limits follow the most restrictive part, so a chunk fits
-    every part.
+    Each part's vector is L2-normalised on its own. Token counts and limits
+    follow the most restrictive part, so a chunk fits every part.
     """
 
     def __init__(self, parts: Sequence[Body]) -> None:
@@ -281,10 +309,13 @@ class ConcatBody:
         return [max(c) for c in zip(*counts)]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return _normalize(np.hstack([p.encode(texts) for p in self.parts]))
+        return np.hstack([p.encode(texts) for p in self.parts])
 
     def fingerprint(self) -> str:
-        return " + ".join(p.fingerprint() for p in self.parts)
+        return " + ".join(
+            f"{p.fingerprint()}@{','.join(sorted(p.languages))}" if isinstance(p, RoutedBody) else p.fingerprint()
+            for p in self.parts
+        )
 
 
 # --------------------------------------------------------------------------- registry
@@ -313,11 +344,12 @@ _REGISTRY: dict[str, Callable[[str, int], Body]] = {
 
 
 def available_bodies() -> list[str]:
-    """Names :func:`get_body` accepts; join names with ``+`` to concatenate bodies."""
+    """Names :func:`get_body` accepts; join names with ``+`` to concatenate bodies and add
+    ``@en`` (or ``@en,fr``) to a part to use it only for documents in those languages."""
     return sorted(_REGISTRY)
 
 
-def get_body(name: str, *, device: str = "cpu", batch_size: int = 64) -> Body:
+def get_body(name: str, *, device: str = "cpu", batch_size: int = 32) -> Body:
     """Build the body called ``name`` (loading is deferred to first use).
 
     ``"a+b"`` concatenates bodies ``a`` and ``b``.
@@ -327,14 +359,33 @@ def get_body(name: str, *, device: str = "cpu", batch_size: int = 64) -> Body:
     BodyUnavailableError
         If a name is unknown.
     """
-    parts = name.split("+")
-    for part in parts:
-        if part not in _REGISTRY:
+    bodies: list[Body] = []
+    for part in name.split("+"):
+        base, _, langs = part.partition("@")
+        if base not in _REGISTRY:
             raise BodyUnavailableError(
-                f"unknown body {part!r}; choose from {available_bodies()} (join with '+')"
+                f"unknown body {base!r}; choose from {available_bodies()} (join with '+', route with '@en')"
             )
-    bodies = [_REGISTRY[p](device, batch_size) for p in parts]
-    return bodies[0] if len(bodies) == 1 else ConcatBody(bodies)
+        body = _REGISTRY[base](device, batch_size)
+        bodies.append(RoutedBody(body, [x for x in langs.split(",") if x]) if langs else body)
+    if len(bodies) == 1:
+        if isinstance(bodies[0], RoutedBody):
+            raise BodyUnavailableError(f"routing ({name!r}) needs another body for the other languages: 'a@en+b'")
+        return bodies[0]
+    return ConcatBody(bodies)
+
+
+def _embed_part(
+    texts: Sequence[str], part: Body, cache: EmbeddingCache | None, languages: Sequence[str | None] | None
+) -> np.ndarray:
+    if not isinstance(part, RoutedBody):
+        return embed(texts, part, cache)
+    langs = languages if languages is not None else [None] * len(texts)
+    keep = [i for i, lang in enumerate(langs) if lang in part.languages]
+    out = np.zeros((len(texts), part.dimension), dtype=np.float32)
+    if keep:
+        out[keep] = embed([texts[i] for i in keep], part.inner, cache)
+    return out
 
 
 # --------------------------------------------------------------------------- cache
@@ -394,8 +445,20 @@ class EmbeddingCache:
         self._db.close()
 
 
-def embed(texts: Sequence[str], body: Body, cache: EmbeddingCache | None = None) -> np.ndarray:
+def embed(
+    texts: Sequence[str],
+    body: Body,
+    cache: EmbeddingCache | None = None,
+    *,
+    languages: Sequence[str | None] | None = None,
+) -> np.ndarray:
     """Embeddings of ``texts`` in order, from the cache where present, each text encoded once.
+
+    Parameters
+    ----------
+    languages : sequence of str, optional
+        The language of each text's document; a routed part of a concatenated
+        body embeds only texts in its languages (zeros for the others).
 
     Returns
     -------
@@ -403,6 +466,10 @@ def embed(texts: Sequence[str], body: Body, cache: EmbeddingCache | None = None)
     """
     if not texts:
         return np.zeros((0, body.dimension), dtype=np.float32)
+    if isinstance(body, ConcatBody):  # cache each part on its own, so parts are shared with single bodies
+        return np.hstack([_embed_part(texts, part, cache, languages) for part in body.parts])
+    if isinstance(body, RoutedBody):
+        body = body.inner
     unique = list(dict.fromkeys(texts))
     vectors: dict[str, np.ndarray] = {}
     if cache is not None:

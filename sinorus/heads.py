@@ -95,13 +95,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
-def _best_f1_threshold(proba: np.ndarray, y: np.ndarray) -> float:
-    """Threshold on ``proba`` that maximises F1 for labels ``y`` (ties: the middle one)."""
+def _best_f1_threshold(proba: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
+    """Threshold on ``proba`` that maximises (weighted) F1 for labels ``y``, cut midway between scores."""
+    w = np.ones(len(y)) if w is None else w
     order = np.argsort(-proba, kind="stable")
-    p, t = proba[order], y[order]
-    tp = np.cumsum(t)
-    k = np.arange(1, len(p) + 1)
-    f1 = 2 * tp / (k + t.sum())
+    p, t, ww = proba[order], y[order], w[order]
+    tp = np.cumsum(t * ww)
+    k = np.cumsum(ww)
+    f1 = 2 * tp / (k + (t * ww).sum())
     # Only cut between distinct probabilities.
     valid = np.r_[p[1:] < p[:-1], True]
     f1 = np.where(valid, f1, -1)
@@ -180,10 +181,17 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
     def _lr(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "CalibratedMultiLabel":
-        """Fit every output column of ``y`` (shape ``(n,)`` or ``(n, n_outputs)``, values 0/1)."""
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "CalibratedMultiLabel":
+        """Fit every output column of ``y`` (shape ``(n,)`` or ``(n, n_outputs)``, values 0/1).
+
+        ``sample_weight`` weighs rows in the logistic regressions, the
+        calibration and the threshold search alike.
+        """
         self._check_params()
         X, y = validate_data(self, X, y, multi_output=True, dtype=np.float64, y_numeric=True)
+        w = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (len(X),) or (w < 0).any():
+            raise ValueError(f"sample_weight must be {len(X)} non-negative numbers, got shape {w.shape}")
         Y = np.asarray(y).reshape(len(X), -1)
         if not np.isin(Y, (0, 1)).all():
             bad = np.unique(Y[~np.isin(Y, (0, 1))])[:5]
@@ -200,12 +208,12 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         self.platt_ = np.zeros((k, 2))
         self.thresholds_ = np.full(k, 0.5)
         for j in range(k):
-            self._fit_column(j, Z, Y[:, j])
+            self._fit_column(j, Z, Y[:, j], w)
         self.n_outputs_ = k
         self.classes_ = np.array([0, 1])
         return self
 
-    def _fit_column(self, j: int, Z: np.ndarray, y: np.ndarray) -> None:
+    def _fit_column(self, j: int, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
         pos = int(y.sum())
         if pos == 0 or pos == len(y):
             # A constant column: predict its base rate, with a threshold that reproduces it.
@@ -219,17 +227,17 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         if folds >= 2:
             skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
             for tr, te in skf.split(Z, y):
-                decision[te] = self._lr().fit(Z[tr], y[tr]).decision_function(Z[te])
-        final = self._lr().fit(Z, y)
+                decision[te] = self._lr().fit(Z[tr], y[tr], sample_weight=w[tr]).decision_function(Z[te])
+        final = self._lr().fit(Z, y, sample_weight=w)
         self.coef_[j] = final.coef_[0]
         self.intercept_[j] = final.intercept_[0]
         if folds < 2:  # too few examples for held-out calibration: use the training fit
             decision = final.decision_function(Z)
-        platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y)
+        platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y, sample_weight=w)
         self.platt_[j] = (platt.coef_[0, 0], platt.intercept_[0])
         if self.threshold == "f1":
             oof = _sigmoid(self.platt_[j, 0] * decision + self.platt_[j, 1])
-            self.thresholds_[j] = _best_f1_threshold(oof, y)
+            self.thresholds_[j] = _best_f1_threshold(oof, y, w)
         else:
             self.thresholds_[j] = float(self.threshold)
 

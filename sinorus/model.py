@@ -89,7 +89,8 @@ def encode_documents(
     """Chunk and embed ``docs`` together (one call to the body for the whole batch)."""
     chunked = [tuple(make_chunks(d.text, d.title, limit=limit, count=body.count_tokens)) for d in docs]
     texts = [c.text for chunks in chunked for c in chunks]
-    vectors = embed(texts, body, cache)
+    langs = [d.lang for d, chunks in zip(docs, chunked) for _ in chunks]
+    vectors = embed(texts, body, cache, languages=langs)
     out: list[Encoded] = []
     pos = 0
     for doc, chunks in zip(docs, chunked):

@@ -452,13 +452,12 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     model = SinorusModel(body, heads, config=cfg)
     model._cache = cache
     metrics: dict[str, Any] = {}
-    for split, source in (("validation", None), ("test", "written"), ("test", "real")):
-        idx = [i for i, e in enumerate(examples) if e.split == split and (source is None or e.source == source)]
-        if not idx:
-            continue
-        records = model._score_ready([examples[i].document() for i in idx])
-        key = split if source is None else f"{split}_{source}"
-        metrics[key] = evaluate_records(records, [examples[i] for i in idx])
+    for split in ("validation", "test"):
+        for source in ("written", "real"):
+            idx = [i for i, e in enumerate(examples) if e.split == split and e.source == source]
+            if idx:
+                records = model._score_ready([examples[i].document() for i in idx])
+                metrics[f"{split}_{source}"] = evaluate_records(records, [examples[i] for i in idx])
     t_eval = time.perf_counter()
     stats = corpus_stats(examples)
     model.manifest = {

@@ -64,3 +64,17 @@ def test_cache_persists_on_disk(tmp_path):
     body = CountingBody()
     embed(["x y"], body, EmbeddingCache(tmp_path))
     assert body.seen == []
+
+
+def test_routed_part_embeds_only_its_languages():
+    body = get_body("hashing-test@en+hashing-test")
+    x = embed(["joint drills", "совместные учения"], body, languages=["en", "ru"])
+    assert x.shape == (2, 512)
+    assert np.linalg.norm(x[0, :256]) > 0.99 and np.linalg.norm(x[1, :256]) == 0
+    assert np.linalg.norm(x[1, 256:]) > 0.99
+    assert body.name == "hashing-test@en+hashing-test"
+
+
+def test_routed_body_alone_is_refused():
+    with pytest.raises(BodyUnavailableError, match="needs another body"):
+        get_body("hashing-test@en")
