@@ -229,7 +229,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default="data", help="corpus folder (default: data)")
     t.add_argument("-o", "--output", required=True, help="model folder to write")
     t.add_argument("--body", default=None,
-                   help="embedding body; join names with '+' to concatenate (default: all-MiniLM-L6-v2+use-multilingual-v3)")
+                   help="embedding body; join names with '+' to concatenate (default: all-MiniLM-L6-v2@en+use-multilingual-v3)")
     t.add_argument("--seed", type=int, help="random seed (default: 0)")
     t.add_argument("--C", type=float, help="inverse regularisation of the heads (default: 0.3)")
     common(t, model=False)

@@ -22,8 +22,9 @@ class Config:
     ----------
     body : str
         Name of the embedding body (see :func:`sinorus.embeddings.available_bodies`);
-        ``"a+b"`` concatenates bodies. The default, MiniLM next to USE
-        multilingual, won the body comparison in the README.
+        ``"a+b"`` concatenates bodies and ``"a@en"`` uses ``a`` for English
+        documents only. The default, MiniLM for English next to USE
+        multilingual for every language, won the body comparison in the README.
     chunk_tokens : int or None
         Longest chunk in body tokens; ``None`` uses the body's own limit.
         Chunks are whole sentences; a sentence longer than this is split at
@@ -46,7 +47,7 @@ class Config:
         Seed for every random step of training.
     """
 
-    body: str = "all-MiniLM-L6-v2+use-multilingual-v3"
+    body: str = "all-MiniLM-L6-v2@en+use-multilingual-v3"
     chunk_tokens: int | None = None
     batch_size: int = 32
     doc_batch: int = 32

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -134,6 +135,8 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         Iterations for the solver.
     random_state : int, default=0
         Seed for the fold split.
+    n_jobs : int or None, default=None
+        Output columns fitted in parallel (joblib); ``-1`` uses every core.
 
     Attributes
     ----------
@@ -158,6 +161,7 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         threshold: str | float = "f1",
         max_iter: int = 2000,
         random_state: int = 0,
+        n_jobs: int | None = None,
     ) -> None:
         self.C = C
         self.class_weight = class_weight
@@ -165,6 +169,7 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         self.threshold = threshold
         self.max_iter = max_iter
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     # ---- fitting
 
@@ -202,26 +207,25 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         self.scale_ = X.std(axis=0)
         self.scale_[self.scale_ < 1e-12] = 1.0
         Z = (X - self.mean_) / self.scale_
-        k, d = Y.shape[1], X.shape[1]
-        self.coef_ = np.zeros((k, d))
-        self.intercept_ = np.zeros(k)
-        self.platt_ = np.zeros((k, 2))
-        self.thresholds_ = np.full(k, 0.5)
-        for j in range(k):
-            self._fit_column(j, Z, Y[:, j], w)
+        k = Y.shape[1]
+        columns = Parallel(n_jobs=self.n_jobs)(delayed(self._fit_column)(Z, Y[:, j], w) for j in range(k))
+        self.coef_ = np.vstack([c[0] for c in columns])
+        self.intercept_ = np.array([c[1] for c in columns])
+        self.platt_ = np.array([c[2] for c in columns])
+        self.thresholds_ = np.array([c[3] for c in columns])
         self.n_outputs_ = k
         self.classes_ = np.array([0, 1])
         return self
 
-    def _fit_column(self, j: int, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> None:
+    def _fit_column(
+        self, Z: np.ndarray, y: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, float, tuple[float, float], float]:
+        """One output: (coefficients, intercept, Platt slope and offset, threshold)."""
         pos = int(y.sum())
         if pos == 0 or pos == len(y):
             # A constant column: predict its base rate, with a threshold that reproduces it.
             rate = pos / len(y)
-            self.intercept_[j] = 0.0
-            self.platt_[j] = (0.0, np.log(rate + 1e-6) - np.log(1 - rate + 1e-6))
-            self.thresholds_[j] = 0.5
-            return
+            return np.zeros(Z.shape[1]), 0.0, (0.0, float(np.log(rate + 1e-6) - np.log(1 - rate + 1e-6))), 0.5
         folds = min(self.cv, pos, len(y) - pos)
         decision = np.zeros(len(y))
         if folds >= 2:
@@ -229,17 +233,15 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
             for tr, te in skf.split(Z, y):
                 decision[te] = self._lr().fit(Z[tr], y[tr], sample_weight=w[tr]).decision_function(Z[te])
         final = self._lr().fit(Z, y, sample_weight=w)
-        self.coef_[j] = final.coef_[0]
-        self.intercept_[j] = final.intercept_[0]
         if folds < 2:  # too few examples for held-out calibration: use the training fit
             decision = final.decision_function(Z)
         platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y, sample_weight=w)
-        self.platt_[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
         if self.threshold == "f1":
-            oof = _sigmoid(self.platt_[j, 0] * decision + self.platt_[j, 1])
-            self.thresholds_[j] = _best_f1_threshold(oof, y, w)
+            threshold = _best_f1_threshold(_sigmoid(a * decision + b), y, w)
         else:
-            self.thresholds_[j] = float(self.threshold)
+            threshold = float(self.threshold)
+        return final.coef_[0], float(final.intercept_[0]), (a, b), threshold
 
     # ---- prediction
 

@@ -444,10 +444,11 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     heads: dict[str, CalibratedMultiLabel] = {}
     for name in ("themes", "relevance", "dyad", "levels"):
         say(f"fitting {name} head on {len(tr)} documents")
-        heads[name] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed).fit(X, Y[name])
+        heads[name] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed,
+                                           n_jobs=-1).fit(X, Y[name])
     Xs, Ys = _sentence_targets(tr, [encoded[i] for i in train_idx])
     say(f"fitting evidence head on {len(Xs)} sentences")
-    heads["evidence"] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed).fit(Xs, Ys)
+    heads["evidence"] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed, n_jobs=-1).fit(Xs, Ys)
     t_fit = time.perf_counter()
     model = SinorusModel(body, heads, config=cfg)
     model._cache = cache
