@@ -65,7 +65,7 @@ def _metrics(proba: np.ndarray, pred: np.ndarray, examples) -> dict:
     levels = np.array([e.levels for e in examples])
     rho = []
     for k in range(4):
-        score = (proba[:, 5 + 2 * k] + proba[:, 6 + 2 * k]) / 2 if proba.shape[1] > 6 else proba[:, 5 + k]
+        score = (proba[:, 5 + 2 * k] + proba[:, 6 + 2 * k]) / 2 if proba.shape[1] == 13 else proba[:, 5 + k]
         if levels[:, k].std() > 0:
             rho.append(spearmanr(score, levels[:, k]).statistic)
     return {"macro_f1": float(np.mean(theme_f1)), "relevance_f1": float(f1_score(Y[:, 4], pred[:, 4])),
@@ -97,8 +97,9 @@ def tfidf_baseline(train, tests):
 
 
 def zero_shot_baseline(model, train, tests):
-    from sinorus.model import encode_documents
     from sklearn.metrics import f1_score
+
+    from sinorus.model import encode_documents
 
     body = model.body
     t0 = time.perf_counter()

@@ -39,6 +39,7 @@ def main() -> None:
     from sinorus.chunks import make_chunks
     from sinorus.config import Config
     from sinorus.documents import iter_documents
+    from sinorus.embeddings import embed
     from sinorus.writers import open_writer
 
     docs = long_articles(args.n, args.words)
@@ -51,12 +52,17 @@ def main() -> None:
 
     model = sinorus.load(args.model, config=Config(cache_dir=None, device=args.device))
     body = model.body
-    # Raw encoder on exactly the pipeline's chunks (chunking is not timed).
-    chunks = [c.text for d in iter_documents(folder) for c in make_chunks(d.text, d.title, limit=model.chunk_limit,
-                                                                           count=body.count_tokens)]
-    body.encode(chunks[:64])  # warm up
+    # Raw encoder on exactly the pipeline's chunks, routed by language as the pipeline routes
+    # them (reading, language id and chunking are not timed).
+    chunks, langs = [], []
+    for d in iter_documents(folder):
+        d = d.with_language()
+        for c in make_chunks(d.text, d.title, limit=model.chunk_limit, count=body.count_tokens):
+            chunks.append(c.text)
+            langs.append(d.lang)
+    embed(chunks[:64], body, None, languages=langs[:64])  # warm up
     t0 = time.perf_counter()
-    body.encode(chunks)
+    embed(chunks, body, None, languages=langs)
     raw_s = time.perf_counter() - t0
 
     # End to end, in process, warm model, no cache.

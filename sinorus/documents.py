@@ -183,12 +183,15 @@ def _read_html(path: Path) -> tuple[str, str | None, str | None]:
     import trafilatura
 
     html, _ = decode_bytes(path.read_bytes())
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
-    if doc is None or not (doc.text or "").strip():
+    raw = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, as_dict=True)
+    doc: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    text = str(doc.get("text") or "")
+    if not text.strip():
         raise DocumentError(
             "the HTML extractor found no main text; check the page holds the article body"
         )
-    return doc.text, doc.title, normalize_date(doc.date)
+    title = doc.get("title")
+    return text, str(title) if title else None, normalize_date(doc.get("date"))
 
 
 def _read_pdf(path: Path) -> tuple[str, str | None, str | None]:
@@ -201,12 +204,20 @@ def _read_pdf(path: Path) -> tuple[str, str | None, str | None]:
         meta = reader.metadata
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise DocumentError(f"could not parse the PDF ({exc}); check the file is a valid PDF") from exc
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    text = "\n\n".join(_reflow(p.strip()) for p in pages if p.strip())
     if not text:
         raise DocumentError("the PDF has no text layer (a scan?); run OCR on it first")
     title = str(meta.title) if meta is not None and meta.title else None
     date = normalize_date(meta.creation_date) if meta is not None else None
     return text, title, date
+
+
+_HARD_WRAP = re.compile(r"(?<=[^\s.!?:;。！？])[ \t]*\n(?=[^\n])")
+
+
+def _reflow(page: str) -> str:
+    """Join lines that a PDF wrapped inside a sentence; keep breaks after terminal punctuation."""
+    return _HARD_WRAP.sub(" ", page)
 
 
 _SINGLE_READERS = {

@@ -149,7 +149,7 @@ class SentenceTransformerBody:
 
                     device = "cuda" if torch.cuda.is_available() else "cpu"
                 model = SentenceTransformer(str(path), device=device, local_files_only=True)
-                got = int(model.get_embedding_dimension())
+                got = model.get_embedding_dimension()
                 if got != self.dimension:
                     raise BodyUnavailableError(
                         f"body {self.name!r} gives {got}-dimensional vectors, expected {self.dimension}"

@@ -164,9 +164,8 @@ def load_eval_examples(path: str | Path, *, split: str = "test") -> dict[str, li
         return groups
     if not path.is_file():
         raise DataError(f"no such file or folder: {str(path)!r}")
-    rows = _read_jsonl(path)
-    out = []
-    for r in rows:
+    out: list[Any] = []
+    for r in _read_jsonl(path):
         ind = r.get("indicators", {})
         is_written = any(isinstance(v, dict) for v in ind.values())
         out.append(_written_example(r, str(path)) if is_written else _real_example(r))

@@ -159,8 +159,8 @@ class SinorusModel:
 
         Strings get ids ``"0"``, ``"1"``, ... in order.
         """
+        items: list[str | Document] = [texts] if isinstance(texts, (str, Document)) else list(texts)
         single = isinstance(texts, (str, Document))
-        items = [texts] if single else list(texts)  # type: ignore[list-item]
         docs = [t if isinstance(t, Document) else Document(id=str(i), text=t) for i, t in enumerate(items)]
         records = list(self.score_documents(docs))
         return records[0] if single else records

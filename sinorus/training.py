@@ -15,7 +15,7 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -151,7 +151,7 @@ def load_examples(data_dir: str | Path, *, with_splits: bool = True) -> list[Exa
         rows = _read_jsonl(real)
         _apply_corrections(rows, data_dir / CORRECTIONS_FILE)
         examples.extend(_real_example(r) for r in rows)
-    written = []
+    written: list[Example] = []
     for path in sorted((data_dir / "articles").glob("*.jsonl")):
         written.extend(_written_example(r, str(path)) for r in _read_jsonl(path))
     examples.extend(_link_stories(written, data_dir / LINKS_FILE))
@@ -259,7 +259,7 @@ def make_splits(data_dir: str | Path) -> dict[str, Any]:
     for e in examples:
         key = e.id if e.source == "real" else e.story
         strata[(e.source, _stratum(e))].add(key)
-    for (source, name), keys in sorted(strata.items()):
+    for (source, _name), keys in sorted(strata.items()):
         test, val = deals[source]
         done = [k for k in keys if k in table[source]]
         new = sorted((k for k in keys if k not in table[source]), key=_u)
@@ -462,7 +462,7 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     t_eval = time.perf_counter()
     stats = corpus_stats(examples)
     model.manifest = {
-        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "training": {
             "data_dir": str(data_dir),
             "data_hash": data_hash(data_dir),

@@ -25,7 +25,7 @@ def write_pdf(path: str | Path, paragraphs: list[str], *, title: str | None = No
     objs.append(b"<< /Type /Catalog /Pages 2 0 R >>")
     objs.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
     for i, page in enumerate(pages):
-        body = "BT /F1 10 Tf 50 780 Td 13 TL " + " ".join(f"({_esc(l)}) '" for l in page) + " ET"
+        body = "BT /F1 10 Tf 50 780 Td 13 TL " + " ".join(f"({_esc(line)}) '" for line in page) + " ET"
         stream = body.encode("latin-1")
         objs.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Resources << /Font << /F1 {font_id} 0 R >> >> "

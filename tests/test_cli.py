@@ -38,7 +38,7 @@ def test_help_lists_commands():
 def test_score_jsonl_one_record_per_document(folder, model_dir, tmp_path):
     out = tmp_path / "s.jsonl"
     proc = run("score", folder, "-o", out, "--model", model_dir, "--no-cache", "--with-text")
-    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["a.txt", "j1", "c.jsonl#2", "d.bin", "nested/b.md"]
     assert [r["error"] is None for r in rows] == [True, True, False, False, True]
     assert rows[0]["text"] == "China and Russia held joint naval drills at sea."

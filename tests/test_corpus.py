@@ -30,7 +30,7 @@ def _checker():
 def articles():
     rows = []
     for path in sorted((DATA / "articles").glob("*.jsonl")):
-        rows += [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip()]
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows
 
 

@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from pdfgen import write_pdf
+
 from sinorus.documents import Document, decode_bytes, detect_language, iter_documents, normalize_date
 from sinorus.errors import DocumentError
 
@@ -128,3 +128,10 @@ def test_single_file_source(tmp_path):
 def test_with_language_keeps_given_language():
     assert Document(id="1", text=RU, lang="xx").with_language().lang == "xx"
     assert Document(id="1", text=RU).with_language().lang == "ru"
+
+
+def test_pdf_lines_wrapped_inside_a_sentence_are_joined(tmp_path):
+    long = "Russian officials later said that the Vympel company, a developer of early-warning radars, " * 3
+    write_pdf(tmp_path / "w.pdf", [long.strip() + " The end."])
+    (doc,) = iter_documents(tmp_path / "w.pdf")
+    assert "\n" not in doc.text and doc.text.endswith("The end.")

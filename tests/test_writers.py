@@ -17,7 +17,7 @@ def test_jsonl(records, tmp_path):
     with open_writer(path, with_text=True) as w:
         for r in records:
             w.write(r)
-    rows = [json.loads(l) for l in path.read_text().splitlines()]
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["0", "1"]
     assert rows[0]["text"] == "China and Russia held joint naval drills."
     assert rows[1]["error"]["type"] == "DocumentError"
