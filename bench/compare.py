@@ -175,6 +175,8 @@ def main() -> None:
     ap.add_argument("--data", default=str(ROOT / "data"))
     ap.add_argument("--setfit-iterations", type=int, default=2)
     ap.add_argument("--skip-setfit", action="store_true")
+    ap.add_argument("--only-sinorus", action="store_true",
+                    help="re-measure sinorus only and keep the baseline rows of bench/results/compare.json")
     args = ap.parse_args()
 
     import sinorus
@@ -187,13 +189,13 @@ def main() -> None:
     model = sinorus.load(args.model, config=Config(cache_dir=None))
     results = {"sinorus": sinorus_rows(model, tests)}
     print("sinorus done", flush=True)
-    results["tfidf_logreg"] = tfidf_baseline(train, tests)
-    print("tf-idf done", flush=True)
-    results["zero_shot_similarity"] = zero_shot_baseline(model, train, tests)
-    print("zero-shot done", flush=True)
-    if not args.skip_setfit:
-        results["setfit_minilm"] = setfit_baseline(train, tests, args.setfit_iterations)
-        print("setfit done", flush=True)
+    if args.only_sinorus:
+        import json
+
+        old = json.loads((ROOT / "bench" / "results" / "compare.json").read_text())["results"]
+        results.update({k: v for k, v in old.items() if k != "sinorus"})
+    else:
+        results.update(_baselines(model, train, tests, args))
     save("compare", {"machine": machine(), "model": args.model, "body": model.body.name, "train_documents": len(train),
                      "results": results})
     for split in tests:
@@ -203,6 +205,18 @@ def main() -> None:
             v = r[split]
             print(f"| {method} | {v['macro_f1']:.3f} | {v['relevance_f1']:.3f} | {v['indicator_spearman']:.3f} | "
                   f"{v['train_s']:.0f} | {v['docs_per_s']:.1f} |")
+
+
+def _baselines(model, train, tests, args) -> dict:
+    results = {}
+    results["tfidf_logreg"] = tfidf_baseline(train, tests)
+    print("tf-idf done", flush=True)
+    results["zero_shot_similarity"] = zero_shot_baseline(model, train, tests)
+    print("zero-shot done", flush=True)
+    if not args.skip_setfit:
+        results["setfit_minilm"] = setfit_baseline(train, tests, args.setfit_iterations)
+        print("setfit done", flush=True)
+    return results
 
 
 if __name__ == "__main__":

