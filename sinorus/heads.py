@@ -30,6 +30,7 @@ __all__ = [
     "doc_features",
     "sentence_features",
     "N_ACTOR_FEATURES",
+    "LexicalScorer",
 ]
 
 # --------------------------------------------------------------------------- actor lexicons
@@ -280,4 +281,119 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         head.n_features_in_ = head.coef_.shape[1]
         head.classes_ = np.array([0, 1])
         head.single_output_ = False
+        return head
+
+
+# --------------------------------------------------------------------------- lexical head
+
+_LEXICAL_STATE = ("coef_", "intercept_", "platt_", "word_idf_", "char_idf_")
+
+
+class LexicalScorer(ClassifierMixin, BaseEstimator):
+    """TF-IDF word and character n-grams with a Platt-calibrated logistic regression per output.
+
+    Short headlines often turn on one exact word; this head reads the words
+    themselves and is averaged with the embedding head where cross-validation
+    showed the average beats both (relevance). Its vocabulary saves as plain
+    JSON and its weights as numeric arrays.
+
+    Parameters
+    ----------
+    C : float, default=10.0
+        Inverse regularisation strength.
+    max_features : int, default=50000
+        Largest vocabulary of each analyzer (word 1-2-grams, char 2-4-grams).
+    cv : int, default=5
+        Out-of-fold splits for the calibration.
+    random_state : int, default=0
+        Seed for the fold split.
+    """
+
+    def __init__(self, C: float = 10.0, *, max_features: int = 50000, cv: int = 5, random_state: int = 0) -> None:
+        self.C = C
+        self.max_features = max_features
+        self.cv = cv
+        self.random_state = random_state
+
+    def _vectorizers(self, word_vocab: list[str] | None = None, char_vocab: list[str] | None = None) -> tuple:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        common = {"sublinear_tf": True, "dtype": np.float64}
+        if word_vocab is None or char_vocab is None:
+            word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=self.max_features, **common)
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, max_features=self.max_features,
+                                   **common)
+        else:
+            word = TfidfVectorizer(ngram_range=(1, 2), vocabulary={t: i for i, t in enumerate(word_vocab)}, **common)
+            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
+                                   vocabulary={t: i for i, t in enumerate(char_vocab)}, **common)
+        return word, char
+
+    def _matrix(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
+        from scipy.sparse import hstack
+
+        return hstack([self.word_.transform(texts), self.char_.transform(texts)]).tocsr()
+
+    def fit(self, texts: Sequence[str], y: np.ndarray) -> "LexicalScorer":
+        """Fit on raw ``texts`` and 0/1 targets ``y`` (shape ``(n,)`` or ``(n, n_outputs)``)."""
+        from scipy.sparse import hstack
+
+        if not (isinstance(self.C, (int, float)) and self.C > 0):
+            raise ValueError(f"C must be a positive number, got {self.C!r}")
+        Y = np.asarray(y).reshape(len(texts), -1).astype(int)
+        self.word_, self.char_ = self._vectorizers()
+        X = hstack([self.word_.fit_transform(texts), self.char_.fit_transform(texts)]).tocsr()
+        k = Y.shape[1]
+        self.coef_ = np.zeros((k, X.shape[1]))
+        self.intercept_ = np.zeros(k)
+        self.platt_ = np.zeros((k, 2))
+        for j in range(k):
+            lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
+            decision = np.zeros(len(Y))
+            skf = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
+            for tr, te in skf.split(X, Y[:, j]):
+                decision[te] = lr.fit(X[tr], Y[tr, j]).decision_function(X[te])
+            platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), Y[:, j])
+            lr.fit(X, Y[:, j])
+            self.coef_[j], self.intercept_[j] = lr.coef_[0], lr.intercept_[0]
+            self.platt_[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        self.word_idf_ = self.word_.idf_
+        self.char_idf_ = self.char_.idf_
+        self.n_outputs_ = k
+        return self
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probability of 1 for each output, shape ``(n, n_outputs)``."""
+        check_is_fitted(self)
+        d = self._matrix(list(texts)) @ self.coef_.T + self.intercept_
+        return _sigmoid(self.platt_[:, 0] * d + self.platt_[:, 1])
+
+    def vocabulary(self) -> dict[str, list[str]]:
+        """The two vocabularies as term lists in column order (for JSON)."""
+        check_is_fitted(self)
+        out = {}
+        for name, vec in (("word", self.word_), ("char", self.char_)):
+            terms = [""] * len(vec.vocabulary_)
+            for term, i in vec.vocabulary_.items():
+                terms[i] = term
+            out[name] = terms
+        return out
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        check_is_fitted(self)
+        return {f"{prefix}/{a}": np.asarray(getattr(self, a), dtype=np.float64) for a in _LEXICAL_STATE}
+
+    @classmethod
+    def from_parts(cls, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], prefix: str,
+                   **params: object) -> "LexicalScorer":
+        """Rebuild a fitted head from :meth:`to_arrays` and :meth:`vocabulary` output."""
+        head = cls(**params)  # type: ignore[arg-type]
+        for a in _LEXICAL_STATE:
+            setattr(head, a, np.asarray(arrays[f"{prefix}/{a}"], dtype=np.float64))
+        head.word_, head.char_ = head._vectorizers(list(vocabulary["word"]), list(vocabulary["char"]))
+        if len(head.word_idf_) != len(vocabulary["word"]) or len(head.char_idf_) != len(vocabulary["char"]):
+            raise ValueError("lexical vocabulary and weights disagree in size")
+        head.word_.idf_ = head.word_idf_
+        head.char_.idf_ = head.char_idf_
+        head.n_outputs_ = head.coef_.shape[0]
         return head

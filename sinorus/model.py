@@ -30,7 +30,7 @@ from .errors import (
     SinorusError,
     UnsafeModelError,
 )
-from .heads import CalibratedMultiLabel, doc_features, sentence_features
+from .heads import CalibratedMultiLabel, LexicalScorer, doc_features, sentence_features
 from .records import ACTORS, INDICATORS, THEMES, Coverage, ErrorInfo, Evidence, IndicatorResult, Record
 
 __all__ = ["SinorusModel", "Encoded", "encode_documents", "default_model_path", "load"]
@@ -42,11 +42,12 @@ FORMAT_VERSION = 1
 HEADS_FILE = "heads.npz"
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
+LEXICON_FILE = "lexicon.json"
 HEAD_NAMES = ("themes", "relevance", "dyad", "levels", "evidence")
 LEVEL_TARGETS = tuple(f"{ind}>={k}" for ind in INDICATORS for k in (1, 2))
 _MANIFEST_KEYS = {
     "format", "format_version", "sinorus_version", "created", "body", "labels", "thresholds",
-    "feature_dims", "heads", "config", "training", "metrics", "versions",
+    "feature_dims", "heads", "config", "training", "metrics", "versions", "lexicon",
 }
 _UNSAFE_SUFFIXES = {".pkl", ".pickle", ".joblib", ".dill", ".pt", ".pth", ".bin", ".npy", ".skops", ".py"}
 
@@ -120,6 +121,13 @@ class SinorusModel:
         Chunking, batching and evidence settings.
     manifest : dict, optional
         What the model was trained on and how well it did.
+    lexical : LexicalScorer, optional
+        A word and character n-gram relevance head; for documents in
+        ``lexical_languages`` relevance is the mean of its probability and the
+        embedding head's, cut at 0.5 (cross-validation on the training split
+        showed the mean helps English and hurts Russian and Chinese).
+    lexical_languages : sequence of str
+        Languages the lexical head is used for.
     """
 
     def __init__(
@@ -129,6 +137,8 @@ class SinorusModel:
         *,
         config: Config | None = None,
         manifest: dict[str, Any] | None = None,
+        lexical: LexicalScorer | None = None,
+        lexical_languages: Sequence[str] = ("en",),
     ) -> None:
         missing = set(HEAD_NAMES) - set(heads)
         if missing:
@@ -137,6 +147,8 @@ class SinorusModel:
         self.heads = heads
         self.config = config or Config(body=body.name)
         self.manifest = manifest or {}
+        self.lexical = lexical
+        self.lexical_languages = tuple(lexical_languages)
         self._cache: EmbeddingCache | None = None
 
     def __repr__(self) -> str:
@@ -212,10 +224,15 @@ class SinorusModel:
         X = np.vstack([e.features for e in enc])
         themes = self.heads["themes"].predict_proba(X)
         relevance = self.heads["relevance"].predict_proba(X)[:, 0]
+        r_th = np.full(len(docs), float(self.heads["relevance"].thresholds_[0]))
+        routed = [i for i, d in enumerate(docs) if d.lang in self.lexical_languages]
+        if self.lexical is not None and routed:
+            lex = self.lexical.predict_proba([_lexical_text(docs[i]) for i in routed])[:, 0]
+            relevance[routed] = (relevance[routed] + lex) / 2
+            r_th[routed] = 0.5
         dyad = self.heads["dyad"].predict_proba(X)
         levels = self.heads["levels"].predict_proba(X)
         t_th = self.heads["themes"].thresholds_
-        r_th = float(self.heads["relevance"].thresholds_[0])
         d_th = self.heads["dyad"].thresholds_
         l_th = self.heads["levels"].thresholds_
         out = []
@@ -232,7 +249,7 @@ class SinorusModel:
                     themes={t: float(p) for t, p in zip(THEMES, themes[i])},
                     labels=tuple(t for t, p, th in zip(THEMES, themes[i], t_th) if p >= th),
                     relevance=float(relevance[i]),
-                    relevant=bool(relevance[i] >= r_th),
+                    relevant=bool(relevance[i] >= r_th[i]),
                     dyad=tuple(a for a, p, th in zip(ACTORS, dyad[i], d_th) if p >= th),
                     indicators=indicators,
                     coverage=e.coverage,
@@ -269,8 +286,20 @@ class SinorusModel:
         arrays: dict[str, np.ndarray] = {}
         for name in HEAD_NAMES:
             arrays.update(self.heads[name].to_arrays(name))
-        np.savez(path / HEADS_FILE, **arrays)  # type: ignore[arg-type]
         manifest = dict(self.manifest)
+        manifest.pop("lexicon", None)
+        if self.lexical is not None:
+            arrays.update(self.lexical.to_arrays("lexical"))
+            (path / LEXICON_FILE).write_text(json.dumps(self.lexical.vocabulary(), ensure_ascii=False))
+            manifest["lexicon"] = {
+                "file": LEXICON_FILE, "sha256": _sha256(path / LEXICON_FILE),
+                "params": _head_params(self.lexical),
+                "languages": list(self.lexical_languages),
+                "combine": "for these languages relevance = mean(embedding head, lexical head), relevant when >= 0.5",
+            }
+        elif (path / LEXICON_FILE).exists():
+            (path / LEXICON_FILE).unlink()
+        np.savez(path / HEADS_FILE, **arrays)  # type: ignore[arg-type]
         manifest.update(
             format=FORMAT,
             format_version=FORMAT_VERSION,
@@ -331,7 +360,9 @@ class SinorusModel:
             want = manifest["feature_dims"][name]
             if heads[name].coef_.shape[1] != want:
                 raise ModelLoadError(f"head {name!r} has {heads[name].coef_.shape[1]} features, manifest says {want}")
-        return cls(body, heads, config=cfg, manifest=manifest)
+        lexical = _read_lexical(path, manifest, arrays)
+        languages = manifest.get("lexicon", {}).get("languages", ["en"])
+        return cls(body, heads, config=cfg, manifest=manifest, lexical=lexical, lexical_languages=languages)
 
 
 def load(path: str | Path | None = None, *, config: Config | None = None) -> SinorusModel:
@@ -364,6 +395,28 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _lexical_text(doc: Document) -> str:
+    return ((doc.title or "") + "\n" + doc.text).strip()
+
+
+def _read_lexical(path: Path, manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> LexicalScorer | None:
+    info = manifest.get("lexicon")
+    if not info:
+        return None
+    if info.get("file") != LEXICON_FILE:
+        raise UnsafeModelError(f"manifest names lexicon file {info.get('file')!r}; only {LEXICON_FILE!r} is read")
+    lp = path / LEXICON_FILE
+    if not lp.is_file() or _sha256(lp) != info.get("sha256"):
+        raise ModelLoadError(f"{lp} is missing or does not match the checksum in {MANIFEST_FILE}")
+    vocab = json.loads(lp.read_text(encoding="utf-8"))
+    if not (isinstance(vocab, dict) and all(isinstance(vocab.get(k), list) for k in ("word", "char"))):
+        raise ModelLoadError(f"{lp} must hold the lists 'word' and 'char'")
+    try:
+        return LexicalScorer.from_parts(arrays, vocab, "lexical", **info.get("params", {}))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ModelLoadError(f"the lexical head in {path} is malformed: {exc}") from exc
 
 
 def _error_record(doc: Document, exc: BaseException) -> Record:

@@ -27,7 +27,7 @@ from .config import Config
 from .documents import Document
 from .embeddings import EmbeddingCache, get_body
 from .errors import DataError
-from .heads import CalibratedMultiLabel
+from .heads import CalibratedMultiLabel, LexicalScorer
 from .model import Encoded, SinorusModel, encode_documents
 from .records import ACTORS, INDICATORS, THEMES
 
@@ -449,8 +449,11 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     Xs, Ys = _sentence_targets(tr, [encoded[i] for i in train_idx])
     say(f"fitting evidence head on {len(Xs)} sentences")
     heads["evidence"] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed, n_jobs=-1).fit(Xs, Ys)
+    say(f"fitting lexical relevance head on {len(tr)} documents")
+    lexical = LexicalScorer(cv=cfg.cv_folds, random_state=cfg.seed).fit(
+        [((e.title or "") + "\n" + e.text).strip() for e in tr], Y["relevance"])
     t_fit = time.perf_counter()
-    model = SinorusModel(body, heads, config=cfg)
+    model = SinorusModel(body, heads, config=cfg, lexical=lexical)
     model._cache = cache
     metrics: dict[str, Any] = {}
     for split in ("validation", "test"):

@@ -90,3 +90,16 @@ def test_doc_features_shape():
     v = np.ones((3, 4))
     assert doc_features(v, ["China", "x", "y"]).shape == (13,)
     assert doc_features(np.zeros((0, 4)), []).shape == (13,)
+
+
+def test_lexical_scorer_learns_words_and_round_trips():
+    from sinorus.heads import LexicalScorer
+
+    texts = ["china russia joint drills", "russia china naval exercise", "grain prices fell", "football final",
+             "china russia bombers patrol", "gas pipeline trade"] * 5
+    y = np.array([1, 1, 0, 0, 1, 0] * 5)
+    h = LexicalScorer(max_features=500, cv=3).fit(texts, y)
+    p = h.predict_proba(["china russia naval drills", "grain trade fell"])[:, 0]
+    assert p[0] > 0.5 > p[1]
+    g = LexicalScorer.from_parts(h.to_arrays("x"), h.vocabulary(), "x", max_features=500, cv=3)
+    np.testing.assert_allclose(g.predict_proba(texts), h.predict_proba(texts))

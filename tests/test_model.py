@@ -161,3 +161,20 @@ def test_body_mismatch_is_refused(copy_dir):
 def test_missing_folder_message(tmp_path):
     with pytest.raises(ModelLoadError, match="no model folder"):
         SinorusModel.load(tmp_path / "nothing")
+
+
+def test_altered_lexicon_is_refused(copy_dir):
+    vocab = json.loads((copy_dir / "lexicon.json").read_text())
+    vocab["word"][0] = "tampered"
+    (copy_dir / "lexicon.json").write_text(json.dumps(vocab))
+    with pytest.raises(ModelLoadError, match="checksum"):
+        SinorusModel.load(copy_dir)
+
+
+def test_relevance_averages_the_lexical_head_for_english_only(model):
+    assert model.lexical is not None and model.lexical_languages == ("en",)
+    rec = model.score(TEXT)
+    assert rec.lang == "en" and rec.relevant == (rec.relevance >= 0.5)
+    emb_only = model.heads["relevance"]
+    ru = model.score("Россия и Китай провели совместные учения в море.")
+    assert ru.relevant == (ru.relevance >= float(emb_only.thresholds_[0]))
