@@ -1,10 +1,11 @@
 """Heads: what sinorus learns on top of the embeddings.
 
-:class:`CalibratedMultiLabel` is the one learning component, a scikit-learn
-estimator used for every output: themes, relevance, dyad, indicator levels
-(as the ordinal targets ``level >= 1`` and ``level >= 2``) and evidence
-sentences. Its fitted state is a handful of arrays, so it saves to ``.npz``
-without pickles.
+:class:`CalibratedMultiLabel` is the scikit-learn estimator used for every
+output: themes, relevance, dyad, indicator levels (as the ordinal targets
+``level >= 1`` and ``level >= 2``) and evidence sentences. Its fitted state is
+a handful of arrays, so it saves to ``.npz`` without pickles.
+:class:`LexicalScorer` reads word and character n-grams for the English
+relevance average; its vocabulary saves as JSON.
 
 This module also builds the features the heads read: a document is the
 mean and the maximum of its chunk vectors plus a few counts of China and
