@@ -227,7 +227,7 @@ class SinorusModel:
         r_th = np.full(len(docs), float(self.heads["relevance"].thresholds_[0]))
         routed = [i for i, d in enumerate(docs) if d.lang in self.lexical_languages]
         if self.lexical is not None and routed:
-            lex = self.lexical.predict_proba([_lexical_text(docs[i]) for i in routed])[:, 0]
+            lex = self.lexical.predict_proba([lexical_text(docs[i]) for i in routed])[:, 0]
             relevance[routed] = (relevance[routed] + lex) / 2
             r_th[routed] = 0.5
         dyad = self.heads["dyad"].predict_proba(X)
@@ -397,7 +397,8 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _lexical_text(doc: Document) -> str:
+def lexical_text(doc: Document) -> str:
+    """The text the lexical head reads: title and body."""
     return ((doc.title or "") + "\n" + doc.text).strip()
 
 

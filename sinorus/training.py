@@ -16,7 +16,7 @@ import logging
 import platform
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from .documents import Document
 from .embeddings import EmbeddingCache, get_body
 from .errors import DataError
 from .heads import CalibratedMultiLabel, LexicalScorer
-from .model import Encoded, SinorusModel, encode_documents
+from .model import Encoded, SinorusModel, encode_documents, lexical_text
 from .records import ACTORS, INDICATORS, THEMES
 
 __all__ = [
@@ -183,8 +183,6 @@ def _link_stories(examples: list[Example], path: Path) -> list[Example]:
     Each line of ``story_links.jsonl`` names article ids and the reason; every
     article of a linked story joins the group, named by its smallest story id.
     """
-    from dataclasses import replace
-
     if not path.exists():
         return examples
     parent: dict[str, str] = {}
@@ -208,8 +206,6 @@ def _link_stories(examples: list[Example], path: Path) -> list[Example]:
 
 
 def _with_split(e: Example, split: str) -> Example:
-    from dataclasses import replace
-
     return replace(e, split=split)
 
 
@@ -451,7 +447,7 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     heads["evidence"] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed, n_jobs=-1).fit(Xs, Ys)
     say(f"fitting lexical relevance head on {len(tr)} documents")
     lexical = LexicalScorer(cv=cfg.cv_folds, random_state=cfg.seed).fit(
-        [((e.title or "") + "\n" + e.text).strip() for e in tr], Y["relevance"])
+        [lexical_text(e.document()) for e in tr], Y["relevance"])
     t_fit = time.perf_counter()
     model = SinorusModel(body, heads, config=cfg, lexical=lexical)
     model._cache = cache
