@@ -46,7 +46,9 @@ DESCRIPTIONS = {
 
 
 def _text(e) -> str:
-    return ((e.title or "") + "\n" + e.text).strip()
+    from sinorus.model import lexical_text
+
+    return lexical_text(e.document())
 
 
 def _targets(examples):
