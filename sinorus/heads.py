@@ -4,8 +4,9 @@
 output: themes, relevance, dyad, indicator levels (as the ordinal targets
 ``level >= 1`` and ``level >= 2``) and evidence sentences. Its fitted state is
 a handful of arrays, so it saves to ``.npz`` without pickles.
-:class:`LexicalScorer` reads word and character n-grams for the English
-relevance average; its vocabulary saves as JSON.
+:class:`LexicalScorer` reads word and character n-grams; for English documents
+its probabilities are averaged with the embedding heads'. Its vocabulary
+saves as JSON.
 
 This module also builds the features the heads read: a document is the
 mean and the maximum of its chunk vectors plus a few counts of China and
@@ -294,27 +295,33 @@ class LexicalScorer(ClassifierMixin, BaseEstimator):
     """TF-IDF word and character n-grams with a Platt-calibrated logistic regression per output.
 
     Short headlines often turn on one exact word; this head reads the words
-    themselves and is averaged with the embedding head where cross-validation
-    showed the average beats both (relevance). Its vocabulary saves as plain
-    JSON and its weights as numeric arrays.
+    themselves and is averaged with the embedding heads where cross-validation
+    showed the average beats both (English documents). Its vocabulary saves as
+    plain JSON and its weights as numeric arrays; the weights are kept at
+    float32 precision so a saved and reloaded head predicts exactly what the
+    trained one did.
 
     Parameters
     ----------
     C : float, default=10.0
         Inverse regularisation strength.
-    max_features : int, default=50000
+    max_features : int, default=20000
         Largest vocabulary of each analyzer (word 1-2-grams, char 2-4-grams).
     cv : int, default=5
         Out-of-fold splits for the calibration.
     random_state : int, default=0
         Seed for the fold split.
+    n_jobs : int or None, default=None
+        Outputs fitted in parallel (joblib semantics).
     """
 
-    def __init__(self, C: float = 10.0, *, max_features: int = 50000, cv: int = 5, random_state: int = 0) -> None:
+    def __init__(self, C: float = 10.0, *, max_features: int = 20000, cv: int = 5, random_state: int = 0,
+                 n_jobs: int | None = None) -> None:
         self.C = C
         self.max_features = max_features
         self.cv = cv
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def _vectorizers(self, word_vocab: list[str] | None = None, char_vocab: list[str] | None = None) -> tuple:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -344,24 +351,33 @@ class LexicalScorer(ClassifierMixin, BaseEstimator):
         Y = np.asarray(y).reshape(len(texts), -1).astype(int)
         self.word_, self.char_ = self._vectorizers()
         X = hstack([self.word_.fit_transform(texts), self.char_.fit_transform(texts)]).tocsr()
-        k = Y.shape[1]
-        self.coef_ = np.zeros((k, X.shape[1]))
-        self.intercept_ = np.zeros(k)
-        self.platt_ = np.zeros((k, 2))
-        for j in range(k):
-            lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
-            decision = np.zeros(len(Y))
-            skf = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-            for tr, te in skf.split(X, Y[:, j]):
-                decision[te] = lr.fit(X[tr], Y[tr, j]).decision_function(X[te])
-            platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), Y[:, j])
-            lr.fit(X, Y[:, j])
-            self.coef_[j], self.intercept_[j] = lr.coef_[0], lr.intercept_[0]
-            self.platt_[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        columns = Parallel(n_jobs=self.n_jobs)(delayed(self._fit_column)(X, Y[:, j]) for j in range(Y.shape[1]))
+        self.coef_ = np.vstack([c[0] for c in columns]).astype(np.float32).astype(np.float64)
+        self.intercept_ = np.array([c[1] for c in columns])
+        self.platt_ = np.array([c[2] for c in columns])
         self.word_idf_ = self.word_.idf_
         self.char_idf_ = self.char_.idf_
-        self.n_outputs_ = k
+        self.n_outputs_ = Y.shape[1]
         return self
+
+    def _fit_column(self, X, y: np.ndarray) -> tuple[np.ndarray, float, tuple[float, float]]:  # type: ignore[no-untyped-def]
+        """One output: (coefficients, intercept, Platt slope and offset)."""
+        pos = int(y.sum())
+        if pos == 0 or pos == len(y):  # a constant column predicts its base rate
+            rate = pos / len(y)
+            return np.zeros(X.shape[1]), 0.0, (0.0, float(np.log(rate + 1e-6) - np.log(1 - rate + 1e-6)))
+        lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
+        folds = min(self.cv, pos, len(y) - pos)
+        decision = np.zeros(len(y))
+        if folds >= 2:
+            skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+            for tr, te in skf.split(X, y):
+                decision[te] = lr.fit(X[tr], y[tr]).decision_function(X[te])
+        lr.fit(X, y)
+        if folds < 2:  # too few examples for held-out calibration: use the training fit
+            decision = lr.decision_function(X)
+        platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y)
+        return lr.coef_[0], float(lr.intercept_[0]), (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability of 1 for each output, shape ``(n, n_outputs)``."""
@@ -382,7 +398,9 @@ class LexicalScorer(ClassifierMixin, BaseEstimator):
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         check_is_fitted(self)
-        return {f"{prefix}/{a}": np.asarray(getattr(self, a), dtype=np.float64) for a in _LEXICAL_STATE}
+        out = {f"{prefix}/{a}": np.asarray(getattr(self, a), dtype=np.float64) for a in _LEXICAL_STATE}
+        out[f"{prefix}/coef_"] = out[f"{prefix}/coef_"].astype(np.float32)
+        return out
 
     @classmethod
     def from_parts(cls, arrays: dict[str, np.ndarray], vocabulary: dict[str, list[str]], prefix: str,

@@ -44,6 +44,7 @@ MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
 LEXICON_FILE = "lexicon.json"
 HEAD_NAMES = ("themes", "relevance", "dyad", "levels", "evidence")
+DOC_HEADS = ("themes", "relevance", "dyad", "levels")  # the heads that read whole documents
 LEVEL_TARGETS = tuple(f"{ind}>={k}" for ind in INDICATORS for k in (1, 2))
 _MANIFEST_KEYS = {
     "format", "format_version", "sinorus_version", "created", "body", "labels", "thresholds",
@@ -122,12 +123,15 @@ class SinorusModel:
     manifest : dict, optional
         What the model was trained on and how well it did.
     lexical : LexicalScorer, optional
-        A word and character n-gram relevance head; for documents in
-        ``lexical_languages`` relevance is the mean of its probability and the
+        A word and character n-gram head whose outputs are those of
+        ``lexical_heads`` side by side; for documents in ``lexical_languages``
+        each of those probabilities is the mean of the lexical and the
         embedding head's, cut at 0.5 (cross-validation on the training split
         showed the mean helps English and hurts Russian and Chinese).
     lexical_languages : sequence of str
         Languages the lexical head is used for.
+    lexical_heads : sequence of str
+        The document heads the lexical head's outputs belong to, in order.
     """
 
     def __init__(
@@ -139,16 +143,26 @@ class SinorusModel:
         manifest: dict[str, Any] | None = None,
         lexical: LexicalScorer | None = None,
         lexical_languages: Sequence[str] = ("en",),
+        lexical_heads: Sequence[str] = ("relevance",),
     ) -> None:
         missing = set(HEAD_NAMES) - set(heads)
         if missing:
             raise ModelLoadError(f"a model needs the heads {HEAD_NAMES}; missing {sorted(missing)}")
+        bad = [h for h in lexical_heads if h not in DOC_HEADS]
+        if bad:
+            raise ModelLoadError(f"lexical_heads {bad} are not document heads; choose from {DOC_HEADS}")
+        if lexical is not None:
+            width = sum(len(heads[h].thresholds_) for h in lexical_heads)
+            if width != lexical.n_outputs_:
+                raise ModelLoadError(f"the lexical head has {lexical.n_outputs_} outputs but lexical_heads "
+                                     f"{list(lexical_heads)} need {width}")
         self.body = body
         self.heads = heads
         self.config = config or Config(body=body.name)
         self.manifest = manifest or {}
         self.lexical = lexical
         self.lexical_languages = tuple(lexical_languages)
+        self.lexical_heads = tuple(lexical_heads)
         self._cache: EmbeddingCache | None = None
 
     def __repr__(self) -> str:
@@ -222,22 +236,13 @@ class SinorusModel:
             return []
         enc = encode_documents(docs, self.body, limit=self.chunk_limit, cache=self.cache)
         X = np.vstack([e.features for e in enc])
-        themes = self.heads["themes"].predict_proba(X)
-        relevance = self.heads["relevance"].predict_proba(X)[:, 0]
-        r_th = np.full(len(docs), float(self.heads["relevance"].thresholds_[0]))
-        routed = [i for i, d in enumerate(docs) if d.lang in self.lexical_languages]
-        if self.lexical is not None and routed:
-            lex = self.lexical.predict_proba([lexical_text(docs[i]) for i in routed])[:, 0]
-            relevance[routed] = (relevance[routed] + lex) / 2
-            r_th[routed] = 0.5
-        dyad = self.heads["dyad"].predict_proba(X)
-        levels = self.heads["levels"].predict_proba(X)
-        t_th = self.heads["themes"].thresholds_
-        d_th = self.heads["dyad"].thresholds_
-        l_th = self.heads["levels"].thresholds_
+        proba, cut = self._document_proba(docs, X)
+        themes, relevance, dyad, levels = (proba[h] for h in DOC_HEADS)
+        relevance = relevance[:, 0]
+        t_th, r_th, d_th, l_th = (cut[h] for h in DOC_HEADS)
         out = []
         for i, e in enumerate(enc):
-            indicators = self._indicators(e, levels[i], l_th)
+            indicators = self._indicators(e, levels[i], l_th[i])
             out.append(
                 Record(
                     id=e.doc.id,
@@ -247,15 +252,34 @@ class SinorusModel:
                     lang=e.doc.lang,
                     text=e.doc.text,
                     themes={t: float(p) for t, p in zip(THEMES, themes[i])},
-                    labels=tuple(t for t, p, th in zip(THEMES, themes[i], t_th) if p >= th),
+                    labels=tuple(t for t, p, th in zip(THEMES, themes[i], t_th[i]) if p >= th),
                     relevance=float(relevance[i]),
-                    relevant=bool(relevance[i] >= r_th[i]),
-                    dyad=tuple(a for a, p, th in zip(ACTORS, dyad[i], d_th) if p >= th),
+                    relevant=bool(relevance[i] >= r_th[i, 0]),
+                    dyad=tuple(a for a, p, th in zip(ACTORS, dyad[i], d_th[i]) if p >= th),
                     indicators=indicators,
                     coverage=e.coverage,
                 )
             )
         return out
+
+    def _document_proba(self, docs: list[Document], X: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """Each document head's probabilities and the cut applied to them, one row per document.
+
+        The embedding heads give both; for documents in ``lexical_languages``
+        the lexical head's probabilities are averaged in and the cut is 0.5.
+        """
+        proba = {h: self.heads[h].predict_proba(X) for h in DOC_HEADS}
+        cut = {h: np.tile(self.heads[h].thresholds_, (len(X), 1)) for h in DOC_HEADS}
+        routed = [i for i, d in enumerate(docs) if d.lang in self.lexical_languages]
+        if self.lexical is not None and routed:
+            lex = self.lexical.predict_proba([lexical_text(docs[i]) for i in routed])
+            col = 0
+            for h in self.lexical_heads:
+                k = proba[h].shape[1]
+                proba[h][routed] = (proba[h][routed] + lex[:, col:col + k]) / 2
+                cut[h][routed] = 0.5
+                col += k
+        return proba, cut
 
     def _indicators(self, e: Encoded, p: np.ndarray, th: np.ndarray) -> dict[str, IndicatorResult]:
         chunks, feats = e.sentence_rows()
@@ -295,7 +319,9 @@ class SinorusModel:
                 "file": LEXICON_FILE, "sha256": _sha256(path / LEXICON_FILE),
                 "params": _head_params(self.lexical),
                 "languages": list(self.lexical_languages),
-                "combine": "for these languages relevance = mean(embedding head, lexical head), relevant when >= 0.5",
+                "heads": list(self.lexical_heads),
+                "combine": "for these languages each output of these heads = mean(embedding head, lexical head), "
+                           "positive when >= 0.5",
             }
         elif (path / LEXICON_FILE).exists():
             (path / LEXICON_FILE).unlink()
@@ -361,8 +387,9 @@ class SinorusModel:
             if heads[name].coef_.shape[1] != want:
                 raise ModelLoadError(f"head {name!r} has {heads[name].coef_.shape[1]} features, manifest says {want}")
         lexical = _read_lexical(path, manifest, arrays)
-        languages = manifest.get("lexicon", {}).get("languages", ["en"])
-        return cls(body, heads, config=cfg, manifest=manifest, lexical=lexical, lexical_languages=languages)
+        info = manifest.get("lexicon", {})
+        return cls(body, heads, config=cfg, manifest=manifest, lexical=lexical,
+                   lexical_languages=info.get("languages", ["en"]), lexical_heads=info.get("heads", ["relevance"]))
 
 
 def load(path: str | Path | None = None, *, config: Config | None = None) -> SinorusModel:

@@ -28,7 +28,7 @@ from .documents import Document
 from .embeddings import EmbeddingCache, get_body
 from .errors import DataError
 from .heads import CalibratedMultiLabel, LexicalScorer
-from .model import Encoded, SinorusModel, encode_documents, lexical_text
+from .model import DOC_HEADS, Encoded, SinorusModel, encode_documents, lexical_text
 from .records import ACTORS, INDICATORS, THEMES
 
 __all__ = [
@@ -438,18 +438,18 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     X = np.vstack([encoded[i].features for i in train_idx])
     Y = _targets(tr)
     heads: dict[str, CalibratedMultiLabel] = {}
-    for name in ("themes", "relevance", "dyad", "levels"):
+    for name in DOC_HEADS:
         say(f"fitting {name} head on {len(tr)} documents")
         heads[name] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed,
                                            n_jobs=-1).fit(X, Y[name])
     Xs, Ys = _sentence_targets(tr, [encoded[i] for i in train_idx])
     say(f"fitting evidence head on {len(Xs)} sentences")
     heads["evidence"] = CalibratedMultiLabel(cfg.C, cv=cfg.cv_folds, random_state=cfg.seed, n_jobs=-1).fit(Xs, Ys)
-    say(f"fitting lexical relevance head on {len(tr)} documents")
-    lexical = LexicalScorer(cv=cfg.cv_folds, random_state=cfg.seed).fit(
-        [lexical_text(e.document()) for e in tr], Y["relevance"])
+    say(f"fitting lexical head on {len(tr)} documents")
+    lexical = LexicalScorer(cv=cfg.cv_folds, random_state=cfg.seed, n_jobs=-1).fit(
+        [lexical_text(e.document()) for e in tr], np.hstack([Y[h] for h in DOC_HEADS]))
     t_fit = time.perf_counter()
-    model = SinorusModel(body, heads, config=cfg, lexical=lexical)
+    model = SinorusModel(body, heads, config=cfg, lexical=lexical, lexical_heads=DOC_HEADS)
     model._cache = cache
     metrics: dict[str, Any] = {}
     for split in ("validation", "test"):

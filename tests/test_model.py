@@ -7,7 +7,7 @@ import pytest
 import sinorus
 from sinorus.documents import Document
 from sinorus.errors import BodyMismatchError, ModelLoadError, UnsafeModelError
-from sinorus.model import SinorusModel
+from sinorus.model import SinorusModel, encode_documents
 from sinorus.records import INDICATORS, THEMES, Record
 
 TEXT = (
@@ -171,10 +171,40 @@ def test_altered_lexicon_is_refused(copy_dir):
         SinorusModel.load(copy_dir)
 
 
-def test_relevance_averages_the_lexical_head_for_english_only(model):
+def test_lexical_head_is_averaged_into_every_document_head_for_english_only(model):
     assert model.lexical is not None and model.lexical_languages == ("en",)
+    assert model.lexical_heads == ("themes", "relevance", "dyad", "levels")
+    assert model.lexical.n_outputs_ == 4 + 1 + 2 + 8
     rec = model.score(TEXT)
+    lex = model.lexical.predict_proba([TEXT])[0]
+    X = encode_documents([Document(id="t", text=TEXT).with_language()], model.body, limit=model.chunk_limit)[0].features
+    emb = model.heads["themes"].predict_proba(X[None])[0]
+    np.testing.assert_allclose([rec.themes[t] for t in THEMES], (emb + lex[:4]) / 2)
+    assert rec.labels == tuple(t for t in THEMES if rec.themes[t] >= 0.5)
     assert rec.lang == "en" and rec.relevant == (rec.relevance >= 0.5)
-    emb_only = model.heads["relevance"]
-    ru = model.score("Россия и Китай провели совместные учения в море.")
-    assert ru.relevant == (ru.relevance >= float(emb_only.thresholds_[0]))
+    ru_text = "Россия и Китай провели совместные учения в море."
+    ru = model.score(ru_text)
+    Xr = encode_documents([Document(id="r", text=ru_text).with_language()], model.body, limit=model.chunk_limit)[0].features
+    np.testing.assert_allclose(ru.relevance, model.heads["relevance"].predict_proba(Xr[None])[0, 0])
+    assert ru.relevant == (ru.relevance >= float(model.heads["relevance"].thresholds_[0]))
+
+
+def test_lexical_head_must_fit_the_heads_it_serves(model):
+    with pytest.raises(ModelLoadError, match="needs? 1|need 1"):
+        SinorusModel(model.body, model.heads, lexical=model.lexical, lexical_heads=("relevance",))
+    with pytest.raises(ModelLoadError, match="evidence"):
+        SinorusModel(model.body, model.heads, lexical=model.lexical, lexical_heads=("evidence",))
+
+
+def test_a_model_folder_with_a_relevance_only_lexicon_still_loads(copy_dir, model):
+    from sinorus.heads import LexicalScorer
+
+    manifest = json.loads((copy_dir / "manifest.json").read_text())
+    assert manifest["lexicon"]["heads"] == ["themes", "relevance", "dyad", "levels"]
+    texts = ["china russia joint drill", "grain prices", "russia china patrol", "football"] * 4
+    old = SinorusModel(model.body, model.heads, lexical=LexicalScorer(max_features=50, cv=2).fit(texts, [1, 0, 1, 0] * 4))
+    old.save(copy_dir / "old")
+    manifest = json.loads((copy_dir / "old" / "manifest.json").read_text())
+    del manifest["lexicon"]["heads"]  # folders written before the lexical head served every head
+    (copy_dir / "old" / "manifest.json").write_text(json.dumps(manifest))
+    assert SinorusModel.load(copy_dir / "old").lexical_heads == ("relevance",)
