@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,14 +124,15 @@ class SinorusModel:
         What the model was trained on and how well it did.
     lexical : LexicalScorer, optional
         A word and character n-gram head whose outputs are those of
-        ``lexical_heads`` side by side; for documents in ``lexical_languages``
-        each of those probabilities is the mean of the lexical and the
-        embedding head's, cut at 0.5 (cross-validation on the training split
-        showed the mean helps English and hurts Russian and Chinese).
-    lexical_languages : sequence of str
-        Languages the lexical head is used for.
+        ``lexical_heads`` side by side.
     lexical_heads : sequence of str
         The document heads the lexical head's outputs belong to, in order.
+    lexical_blend : mapping of str to sequence of str
+        Language -> the heads whose probabilities are, for documents in that
+        language, the mean of the embedding and the lexical head's, cut at
+        0.5. Languages not named use the embedding heads alone. The shipped
+        blend is chosen by grouped cross-validation on the training splits
+        (see ``training.LEXICAL_BLEND``).
     """
 
     def __init__(
@@ -142,8 +143,8 @@ class SinorusModel:
         config: Config | None = None,
         manifest: dict[str, Any] | None = None,
         lexical: LexicalScorer | None = None,
-        lexical_languages: Sequence[str] = ("en",),
         lexical_heads: Sequence[str] = ("relevance",),
+        lexical_blend: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         missing = set(HEAD_NAMES) - set(heads)
         if missing:
@@ -151,6 +152,12 @@ class SinorusModel:
         bad = [h for h in lexical_heads if h not in DOC_HEADS]
         if bad:
             raise ModelLoadError(f"lexical_heads {bad} are not document heads; choose from {DOC_HEADS}")
+        blend = {"en": tuple(lexical_heads)} if lexical_blend is None else {
+            lang: tuple(hs) for lang, hs in lexical_blend.items()}
+        bad = sorted({h for hs in blend.values() for h in hs} - set(lexical_heads))
+        if bad:
+            raise ModelLoadError(f"lexical_blend names heads {bad} that the lexical head does not serve "
+                                 f"(lexical_heads={list(lexical_heads)})")
         if lexical is not None:
             width = sum(len(heads[h].thresholds_) for h in lexical_heads)
             if width != lexical.n_outputs_:
@@ -161,8 +168,8 @@ class SinorusModel:
         self.config = config or Config(body=body.name)
         self.manifest = manifest or {}
         self.lexical = lexical
-        self.lexical_languages = tuple(lexical_languages)
         self.lexical_heads = tuple(lexical_heads)
+        self.lexical_blend = blend if lexical is not None else {}
         self._cache: EmbeddingCache | None = None
 
     def __repr__(self) -> str:
@@ -265,20 +272,25 @@ class SinorusModel:
     def _document_proba(self, docs: list[Document], X: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """Each document head's probabilities and the cut applied to them, one row per document.
 
-        The embedding heads give both; for documents in ``lexical_languages``
-        the lexical head's probabilities are averaged in and the cut is 0.5.
+        The embedding heads give both; where ``lexical_blend`` names a
+        document's language, the lexical head's probabilities for the named
+        heads are averaged in and the cut is 0.5.
         """
         proba = {h: self.heads[h].predict_proba(X) for h in DOC_HEADS}
         cut = {h: np.tile(self.heads[h].thresholds_, (len(X), 1)) for h in DOC_HEADS}
-        routed = [i for i, d in enumerate(docs) if d.lang in self.lexical_languages]
-        if self.lexical is not None and routed:
-            lex = self.lexical.predict_proba([lexical_text(docs[i]) for i in routed])
-            col = 0
-            for h in self.lexical_heads:
-                k = proba[h].shape[1]
-                proba[h][routed] = (proba[h][routed] + lex[:, col:col + k]) / 2
-                cut[h][routed] = 0.5
-                col += k
+        blended = {i: self.lexical_blend[d.lang] for i, d in enumerate(docs) if d.lang in self.lexical_blend}
+        routed = list(blended)
+        if self.lexical is None or not routed:
+            return proba, cut
+        lex = self.lexical.predict_proba([lexical_text(docs[i]) for i in routed])
+        col = 0
+        for h in self.lexical_heads:
+            k = proba[h].shape[1]
+            sub = [n for n, i in enumerate(routed) if h in blended[i]]
+            rows = [routed[n] for n in sub]
+            proba[h][rows] = (proba[h][rows] + lex[sub, col:col + k]) / 2
+            cut[h][rows] = 0.5
+            col += k
         return proba, cut
 
     def _indicators(self, e: Encoded, p: np.ndarray, th: np.ndarray) -> dict[str, IndicatorResult]:
@@ -318,10 +330,10 @@ class SinorusModel:
             manifest["lexicon"] = {
                 "file": LEXICON_FILE, "sha256": _sha256(path / LEXICON_FILE),
                 "params": _head_params(self.lexical),
-                "languages": list(self.lexical_languages),
                 "heads": list(self.lexical_heads),
-                "combine": "for these languages each output of these heads = mean(embedding head, lexical head), "
-                           "positive when >= 0.5",
+                "blend": {lang: list(hs) for lang, hs in self.lexical_blend.items()},
+                "combine": "for a document whose language is in blend, each output of the heads named there = "
+                           "mean(embedding head, lexical head), positive when >= 0.5",
             }
         elif (path / LEXICON_FILE).exists():
             (path / LEXICON_FILE).unlink()
@@ -388,8 +400,10 @@ class SinorusModel:
                 raise ModelLoadError(f"head {name!r} has {heads[name].coef_.shape[1]} features, manifest says {want}")
         lexical = _read_lexical(path, manifest, arrays)
         info = manifest.get("lexicon", {})
-        return cls(body, heads, config=cfg, manifest=manifest, lexical=lexical,
-                   lexical_languages=info.get("languages", ["en"]), lexical_heads=info.get("heads", ["relevance"]))
+        lexical_heads = info.get("heads", ["relevance"])
+        blend = info.get("blend") or {lang: lexical_heads for lang in info.get("languages", ["en"])}
+        return cls(body, heads, config=cfg, manifest=manifest, lexical=lexical, lexical_heads=lexical_heads,
+                   lexical_blend=blend)
 
 
 def load(path: str | Path | None = None, *, config: Config | None = None) -> SinorusModel:

@@ -172,8 +172,11 @@ def test_altered_lexicon_is_refused(copy_dir):
 
 
 def test_lexical_head_is_averaged_into_every_document_head_for_english_only(model):
-    assert model.lexical is not None and model.lexical_languages == ("en",)
+    assert model.lexical is not None
     assert model.lexical_heads == ("themes", "relevance", "dyad", "levels")
+    from sinorus.training import LEXICAL_BLEND
+
+    assert model.lexical_blend == LEXICAL_BLEND and "fr" not in model.lexical_blend
     assert model.lexical.n_outputs_ == 4 + 1 + 2 + 8
     rec = model.score(TEXT)
     lex = model.lexical.predict_proba([TEXT])[0]
@@ -182,11 +185,37 @@ def test_lexical_head_is_averaged_into_every_document_head_for_english_only(mode
     np.testing.assert_allclose([rec.themes[t] for t in THEMES], (emb + lex[:4]) / 2)
     assert rec.labels == tuple(t for t in THEMES if rec.themes[t] >= 0.5)
     assert rec.lang == "en" and rec.relevant == (rec.relevance >= 0.5)
-    ru_text = "Россия и Китай провели совместные учения в море."
-    ru = model.score(ru_text)
-    Xr = encode_documents([Document(id="r", text=ru_text).with_language()], model.body, limit=model.chunk_limit)[0].features
-    np.testing.assert_allclose(ru.relevance, model.heads["relevance"].predict_proba(Xr[None])[0, 0])
-    assert ru.relevant == (ru.relevance >= float(model.heads["relevance"].thresholds_[0]))
+    fr_text = "La Russie et la Chine ont organisé des exercices navals conjoints en mer du Japon cette semaine."
+    fr = model.score(fr_text)
+    assert fr.lang == "fr"
+    Xf = encode_documents([Document(id="f", text=fr_text).with_language()], model.body, limit=model.chunk_limit)[0].features
+    np.testing.assert_allclose(fr.relevance, model.heads["relevance"].predict_proba(Xf[None])[0, 0])
+    assert fr.relevant == (fr.relevance >= float(model.heads["relevance"].thresholds_[0]))
+
+
+def test_blend_is_per_language_and_per_head(model):
+    blend = {"en": ("relevance",), "ru": ("themes", "dyad")}
+    m = SinorusModel(model.body, model.heads, lexical=model.lexical, lexical_heads=model.lexical_heads,
+                     lexical_blend=blend)
+    docs = [Document(id="e", text=TEXT).with_language(),
+            Document(id="r", text="Россия и Китай провели совместные учения в море у берегов Японии.").with_language(),
+            Document(id="z", text="中俄两国海军在日本海举行联合演习。").with_language()]
+    X = np.vstack([e.features for e in encode_documents(docs, m.body, limit=m.chunk_limit)])
+    proba, cut = m._document_proba(docs, X)
+    lex = m.lexical.predict_proba([(d.title or "") + "\n" + d.text for d in docs])
+    emb = {h: m.heads[h].predict_proba(X) for h in ("themes", "relevance", "dyad")}
+    np.testing.assert_allclose(proba["relevance"][0, 0], (emb["relevance"][0, 0] + lex[0, 4]) / 2)
+    np.testing.assert_allclose(proba["themes"][0], emb["themes"][0])        # en: themes not blended
+    np.testing.assert_allclose(proba["themes"][1], (emb["themes"][1] + lex[1, :4]) / 2)
+    np.testing.assert_allclose(proba["dyad"][1], (emb["dyad"][1] + lex[1, 5:7]) / 2)
+    np.testing.assert_allclose(proba["relevance"][1], emb["relevance"][1])  # ru: relevance not blended
+    for h in ("themes", "relevance", "dyad"):                                # zh: nothing blended
+        np.testing.assert_allclose(proba[h][2], emb[h][2])
+    assert cut["relevance"][0, 0] == 0.5 and cut["themes"][1].tolist() == [0.5] * 4
+    assert cut["themes"][0].tolist() == m.heads["themes"].thresholds_.tolist()
+    with pytest.raises(ModelLoadError, match="evidence"):
+        SinorusModel(m.body, m.heads, lexical=m.lexical, lexical_heads=m.lexical_heads,
+                     lexical_blend={"en": ("evidence",)})
 
 
 def test_lexical_head_must_fit_the_heads_it_serves(model):
@@ -205,6 +234,9 @@ def test_a_model_folder_with_a_relevance_only_lexicon_still_loads(copy_dir, mode
     old = SinorusModel(model.body, model.heads, lexical=LexicalScorer(max_features=50, cv=2).fit(texts, [1, 0, 1, 0] * 4))
     old.save(copy_dir / "old")
     manifest = json.loads((copy_dir / "old" / "manifest.json").read_text())
-    del manifest["lexicon"]["heads"]  # folders written before the lexical head served every head
+    # the manifest of folders written before the lexical head served every head
+    del manifest["lexicon"]["heads"], manifest["lexicon"]["blend"]
+    manifest["lexicon"]["languages"] = ["en"]
     (copy_dir / "old" / "manifest.json").write_text(json.dumps(manifest))
-    assert SinorusModel.load(copy_dir / "old").lexical_heads == ("relevance",)
+    loaded = SinorusModel.load(copy_dir / "old")
+    assert loaded.lexical_heads == ("relevance",) and loaded.lexical_blend == {"en": ("relevance",)}
