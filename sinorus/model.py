@@ -456,7 +456,8 @@ def _read_lexical(path: Path, manifest: dict[str, Any], arrays: dict[str, np.nda
     if not (isinstance(vocab, dict) and all(isinstance(vocab.get(k), list) for k in ("word", "char"))):
         raise ModelLoadError(f"{lp} must hold the lists 'word' and 'char'")
     try:
-        return LexicalScorer.from_parts(arrays, vocab, "lexical", **info.get("params", {}))
+        params = {"segment": False, **info.get("params", {})}  # folders from before segmentation
+        return LexicalScorer.from_parts(arrays, vocab, "lexical", **params)
     except (KeyError, ValueError, TypeError) as exc:
         raise ModelLoadError(f"the lexical head in {path} is malformed: {exc}") from exc
 

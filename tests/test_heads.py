@@ -103,3 +103,25 @@ def test_lexical_scorer_learns_words_and_round_trips():
     assert p[0] > 0.5 > p[1]
     g = LexicalScorer.from_parts(h.to_arrays("x"), h.vocabulary(), "x", max_features=500, cv=3)
     np.testing.assert_allclose(g.predict_proba(texts), h.predict_proba(texts))
+
+
+def test_segment_cjk_cuts_chinese_runs_into_words_and_leaves_other_scripts():
+    from sinorus.heads import segment_cjk
+
+    assert segment_cjk("Russia and China held drills.") == "Russia and China held drills."
+    assert segment_cjk("Учения «Морское взаимодействие»") == "Учения «Морское взаимодействие»"
+    words = segment_cjk("Joint Sea: 中俄海军举行联合演习").split()
+    assert words[:2] == ["Joint", "Sea:"] and "举行" in words and "".join(words[2:]) == "中俄海军举行联合演习"
+
+
+def test_lexical_scorer_counts_chinese_words_only_when_segmenting():
+    from sinorus.heads import LexicalScorer
+
+    texts = ["中俄海军举行联合演习。", "俄方向中方交付战斗机。", "今年粮食价格下降。", "足球决赛今晚举行。"] * 4
+    y = np.array([1, 1, 0, 0] * 4)
+    seg = LexicalScorer(max_features=500, cv=2).fit(texts, y)
+    raw = LexicalScorer(max_features=500, cv=2, segment=False).fit(texts, y)
+    assert "举行" in seg.vocabulary()["word"]
+    assert "举行" not in raw.vocabulary()["word"]  # unsegmented, a whole clause is one token
+    g = LexicalScorer.from_parts(seg.to_arrays("x"), seg.vocabulary(), "x", max_features=500, cv=2)
+    np.testing.assert_allclose(g.predict_proba(texts), seg.predict_proba(texts))

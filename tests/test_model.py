@@ -240,3 +240,6 @@ def test_a_model_folder_with_a_relevance_only_lexicon_still_loads(copy_dir, mode
     (copy_dir / "old" / "manifest.json").write_text(json.dumps(manifest))
     loaded = SinorusModel.load(copy_dir / "old")
     assert loaded.lexical_heads == ("relevance",) and loaded.lexical_blend == {"en": ("relevance",)}
+    del manifest["lexicon"]["params"]["segment"]  # and before Chinese segmentation: read text as it was
+    (copy_dir / "old" / "manifest.json").write_text(json.dumps(manifest))
+    assert SinorusModel.load(copy_dir / "old").lexical.segment is False
