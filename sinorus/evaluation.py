@@ -7,6 +7,7 @@ returns every number the README and ``sinorus eval`` report.
 from __future__ import annotations
 
 import collections
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 from .errors import DataError
 from .records import ACTORS, INDICATORS, THEMES, Record
 
-__all__ = ["evaluate_records", "expected_calibration_error", "load_eval_examples", "format_report"]
+__all__ = ["evaluate_records", "expected_calibration_error", "bootstrap_intervals", "load_eval_examples",
+           "format_report"]
 
 
 def expected_calibration_error(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
@@ -93,6 +95,8 @@ def evaluate_records(records: Sequence[Record], examples: Sequence[Any], *, wors
         }
     out["indicator_spearman_mean"] = float(np.nanmean([v["spearman"] for v in out["indicators"].values()]))
     out["evidence"] = _evidence_precision(records, examples)
+    ci = bootstrap_intervals(Y, L, rel_y, rel_hat)
+    out["macro_f1_ci95"], out["relevance"]["f1_ci95"] = ci["macro_f1"], ci["relevance_f1"]
     out["by_language"] = _by_language(records, examples, Y, L, rel_y, rel_hat)
     out["worst"] = _worst(records, examples, P, Y, rel_p, rel_y, worst)
     return out
@@ -115,16 +119,55 @@ def _evidence_precision(records: Sequence[Record], examples: Sequence[Any]) -> d
     return {"sentences": total, "precision": hits / total if total else float("nan")}
 
 
+def _f1_rows(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """F1 of each row of 0/1 arrays (last axis = documents); NaN where a row has no positives."""
+    tp = (y & p).sum(-1)
+    fp = ((1 - y) & p).sum(-1)
+    fn = (y & (1 - p)).sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), np.nan)
+
+
+def bootstrap_intervals(Y: np.ndarray, L: np.ndarray, rel_y: np.ndarray, rel_hat: np.ndarray, *,
+                        resamples: int = 1000, seed: int = 0) -> dict[str, list[float]]:
+    """95% percentile bootstrap intervals of themes macro-F1 and relevance F1.
+
+    Documents are resampled with replacement; macro-F1 in a resample averages
+    the themes that have a positive in it, as :func:`evaluate_records` does.
+    Small per-language test sets make wide intervals: read a gap between two
+    languages against them.
+    """
+    n = len(rel_y)
+    if n == 0:
+        return {"macro_f1": [float("nan")] * 2, "relevance_f1": [float("nan")] * 2}
+    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    Yi, Li = Y.astype(int), L.astype(int)
+    themes = np.stack([_f1_rows(Yi[idx, k], Li[idx, k]) for k in range(Y.shape[1])], axis=1)
+    with warnings.catch_warnings():  # a resample may hold no positive of any theme
+        warnings.simplefilter("ignore", RuntimeWarning)
+        macro = np.nanmean(themes, axis=1)
+    rel = _f1_rows(rel_y.astype(int)[idx], rel_hat.astype(int)[idx])
+
+    def interval(v: np.ndarray) -> list[float]:
+        v = v[~np.isnan(v)]
+        return [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if len(v) else [float("nan")] * 2
+
+    return {"macro_f1": interval(macro), "relevance_f1": interval(rel)}
+
+
 def _by_language(records, examples, Y, L, rel_y, rel_hat) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     out = {}
     langs = collections.Counter(e.lang for e in examples)
     for lang in sorted(langs):
         m = np.array([e.lang == lang for e in examples])
         f1s = [_prf(Y[m, k], L[m, k])["f1"] for k in range(len(THEMES)) if Y[m, k].sum() > 0]
+        ci = bootstrap_intervals(Y[m], L[m], rel_y[m], rel_hat[m])
         out[lang] = {
             "documents": int(m.sum()),
             "macro_f1": float(np.mean(f1s)) if f1s else float("nan"),
+            "macro_f1_ci95": ci["macro_f1"],
             "relevance_f1": _prf(rel_y[m], rel_hat[m])["f1"] if rel_y[m].sum() else float("nan"),
+            "relevance_f1_ci95": ci["relevance_f1"],
         }
     return out
 
@@ -176,15 +219,20 @@ def _fmt(x: float) -> str:
     return "  -  " if x != x else f"{x:.3f}"
 
 
+def _ci(v: Sequence[float] | None) -> str:
+    return "" if not v or v[0] != v[0] else f"[{v[0]:.2f}, {v[1]:.2f}]"
+
+
 def format_report(name: str, m: dict[str, Any]) -> str:
     """A plain-text table of one evaluation, for the terminal."""
     lines = [f"== {name}: {m['documents']} documents, {m['errors']} errors"]
     lines.append(f"{'theme':16s} {'prec':>6s} {'rec':>6s} {'f1':>6s} {'n':>5s}")
     for t, v in m["themes"].items():
         lines.append(f"{t:16s} {_fmt(v['precision']):>6s} {_fmt(v['recall']):>6s} {_fmt(v['f1']):>6s} {v['support']:5d}")
-    lines.append(f"{'macro-F1':16s} {'':>6s} {'':>6s} {_fmt(m['macro_f1']):>6s}")
+    lines.append(f"{'macro-F1':16s} {'':>6s} {'':>6s} {_fmt(m['macro_f1']):>6s}        {_ci(m.get('macro_f1_ci95'))}")
     r = m["relevance"]
-    lines.append(f"{'relevance':16s} {_fmt(r['precision']):>6s} {_fmt(r['recall']):>6s} {_fmt(r['f1']):>6s} {r['support']:5d}")
+    lines.append(f"{'relevance':16s} {_fmt(r['precision']):>6s} {_fmt(r['recall']):>6s} {_fmt(r['f1']):>6s} {r['support']:5d}  "
+                 f"{_ci(r.get('f1_ci95'))}")
     lines.append(f"dyad accuracy {_fmt(m['dyad_accuracy'])}   ECE themes {_fmt(m['ece_themes'])}   "
                  f"ECE relevance {_fmt(m['ece_relevance'])}")
     lines.append(f"{'indicator':22s} {'acc':>6s} {'rho':>6s} {'AP>=1':>6s}  gold 0/1/2")
@@ -194,9 +242,10 @@ def format_report(name: str, m: dict[str, Any]) -> str:
     ev = m["evidence"]
     if ev["sentences"]:
         lines.append(f"evidence precision {_fmt(ev['precision'])} over {ev['sentences']} reported sentences")
-    lines.append("by language: " + ", ".join(
-        f"{k} n={v['documents']} macro-F1 {_fmt(v['macro_f1'])} rel-F1 {_fmt(v['relevance_f1'])}"
-        for k, v in m["by_language"].items()))
+    lines.append("by language (95% bootstrap intervals):")
+    for k, v in m["by_language"].items():
+        lines.append(f"  {k:3s} n={v['documents']:<4d} macro-F1 {_fmt(v['macro_f1'])} {_ci(v.get('macro_f1_ci95'))}  "
+                     f"relevance F1 {_fmt(v['relevance_f1'])} {_ci(v.get('relevance_f1_ci95'))}")
     lines.append("worst errors:")
     for w in m["worst"][:5]:
         lines.append(f"  {w['id']} [{w['lang']}] gold {w['gold']['themes']}/rel={w['gold']['relevant']} "
