@@ -495,6 +495,12 @@ def train(data_dir: str | Path, *, config: Config | None = None,
     return TrainResult(model, metrics, {"encode": t_enc - t0, "fit": t_fit - t_enc, "evaluate": t_eval - t_fit})
 
 
+def _with_ci(x: float, ci: Sequence[float] | None) -> str:
+    if x != x:
+        return "-"
+    return f"{x:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci and ci[0] == ci[0] else "")
+
+
 def render_card(manifest: dict[str, Any]) -> str:
     """The MODEL_CARD.md text for a trained model's manifest."""
     tr = manifest.get("training", {})
@@ -528,6 +534,20 @@ def render_card(manifest: dict[str, Any]) -> str:
     for split, m in manifest.get("metrics", {}).items():
         lines.append(f"| {split} | {m['documents']} | {m['macro_f1']:.3f} | {m['relevance']['f1']:.3f} | "
                      f"{m['dyad_accuracy']:.3f} | {m['indicator_spearman_mean']:.3f} | {m['ece_themes']:.3f} |")
+    by_lang = manifest.get("metrics", {}).get("test_written", {}).get("by_language", {})
+    if by_lang:
+        lines += ["", "Written test split by language (95% bootstrap intervals; small sets give wide intervals):", "",
+                  "| language | docs | macro-F1 | relevance F1 |", "|---|---|---|---|"]
+        for lang, v in by_lang.items():
+            lines.append(f"| {lang} | {v['documents']} | {_with_ci(v['macro_f1'], v.get('macro_f1_ci95'))} | "
+                         f"{_with_ci(v['relevance_f1'], v.get('relevance_f1_ci95'))} |")
+    lex = manifest.get("lexicon")
+    if lex and lex.get("blend"):
+        lines += ["", "## Heads", "",
+                  "Embedding heads for every language. A TF-IDF lexical head "
+                  f"({'Chinese cut into words, ' if lex.get('params', {}).get('segment') else ''}"
+                  "word 1-2-grams and character 2-4-grams) is averaged in, cut at 0.5, for:"]
+        lines += [f"- `{lang}`: {', '.join(heads)}" for lang, heads in lex["blend"].items()]
     lines += [
         "",
         "## Limits",

@@ -58,3 +58,17 @@ def test_malformed_record_is_named(tmp_path):
     (tmp_path / "articles" / "x.jsonl").write_text(json.dumps({"id": "x-1", "text": "t"}) + "\n")
     with pytest.raises(DataError, match="x-1"):
         load_examples(tmp_path, with_splits=False)
+
+
+def test_model_card_reports_languages_with_intervals_and_the_blend(model_dir):
+    from sinorus.training import LEXICAL_BLEND, render_card
+
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    card = render_card(manifest)
+    assert "| test_written |" in card and "| test_real |" in card
+    by_lang = manifest["metrics"]["test_written"]["by_language"]
+    for lang, v in by_lang.items():
+        assert f"| {lang} | {v['documents']} |" in card
+    assert "bootstrap" in card
+    for lang, heads in LEXICAL_BLEND.items():
+        assert f"- `{lang}`: {', '.join(heads)}" in card
