@@ -16,7 +16,7 @@ Russia mentions found by multilingual lexicons.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -114,6 +114,34 @@ def _best_f1_threshold(proba: np.ndarray, y: np.ndarray, w: np.ndarray | None = 
     i = int(np.argmax(f1))
     lower = p[i + 1] if i + 1 < len(p) else 0.0
     return float((p[i] + lower) / 2)
+
+
+def _out_of_fold_platt(
+    make_lr: Callable[[], LogisticRegression], X, y: np.ndarray, *,  # type: ignore[no-untyped-def]
+    cv: int, random_state: int, w: np.ndarray | None = None,
+) -> tuple[LogisticRegression | None, tuple[float, float], np.ndarray | None]:
+    """Fit one 0/1 output and Platt-calibrate it on out-of-fold decisions.
+
+    Returns the final logistic regression (fitted on all rows), the Platt
+    slope and offset, and the decisions the calibration saw. A constant
+    column returns ``(None, (0, logit(rate)), None)``: it predicts its base rate.
+    """
+    pos = int(y.sum())
+    if pos == 0 or pos == len(y):
+        rate = pos / len(y)
+        return None, (0.0, float(np.log(rate + 1e-6) - np.log(1 - rate + 1e-6))), None
+    folds = min(cv, pos, len(y) - pos)
+    decision = np.zeros(len(y))
+    if folds >= 2:
+        skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+        for tr, te in skf.split(X, y):
+            fold_w = None if w is None else w[tr]
+            decision[te] = make_lr().fit(X[tr], y[tr], sample_weight=fold_w).decision_function(X[te])
+    final = make_lr().fit(X, y, sample_weight=w)
+    if folds < 2:  # too few examples for held-out calibration: use the training fit
+        decision = final.decision_function(X)
+    platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y, sample_weight=w)
+    return final, (float(platt.coef_[0, 0]), float(platt.intercept_[0])), decision
 
 
 class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
@@ -225,22 +253,9 @@ class CalibratedMultiLabel(ClassifierMixin, BaseEstimator):
         self, Z: np.ndarray, y: np.ndarray, w: np.ndarray
     ) -> tuple[np.ndarray, float, tuple[float, float], float]:
         """One output: (coefficients, intercept, Platt slope and offset, threshold)."""
-        pos = int(y.sum())
-        if pos == 0 or pos == len(y):
-            # A constant column: predict its base rate, with a threshold that reproduces it.
-            rate = pos / len(y)
-            return np.zeros(Z.shape[1]), 0.0, (0.0, float(np.log(rate + 1e-6) - np.log(1 - rate + 1e-6))), 0.5
-        folds = min(self.cv, pos, len(y) - pos)
-        decision = np.zeros(len(y))
-        if folds >= 2:
-            skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-            for tr, te in skf.split(Z, y):
-                decision[te] = self._lr().fit(Z[tr], y[tr], sample_weight=w[tr]).decision_function(Z[te])
-        final = self._lr().fit(Z, y, sample_weight=w)
-        if folds < 2:  # too few examples for held-out calibration: use the training fit
-            decision = final.decision_function(Z)
-        platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y, sample_weight=w)
-        a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+        final, (a, b), decision = _out_of_fold_platt(self._lr, Z, y, cv=self.cv, random_state=self.random_state, w=w)
+        if final is None or decision is None:  # a constant column: a threshold that reproduces its base rate
+            return np.zeros(Z.shape[1]), 0.0, (a, b), 0.5
         if self.threshold == "f1":
             threshold = _best_f1_threshold(_sigmoid(a * decision + b), y, w)
         else:
@@ -357,15 +372,14 @@ class LexicalScorer(ClassifierMixin, BaseEstimator):
     def _vectorizers(self, word_vocab: list[str] | None = None, char_vocab: list[str] | None = None) -> tuple:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
+        def terms(vocab: list[str] | None) -> dict:  # learn a vocabulary, or reuse a saved one
+            if vocab is None:
+                return {"min_df": 2, "max_features": self.max_features}
+            return {"vocabulary": {t: i for i, t in enumerate(vocab)}}
+
         common = {"sublinear_tf": True, "dtype": np.float64}
-        if word_vocab is None or char_vocab is None:
-            word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=self.max_features, **common)
-            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, max_features=self.max_features,
-                                   **common)
-        else:
-            word = TfidfVectorizer(ngram_range=(1, 2), vocabulary={t: i for i, t in enumerate(word_vocab)}, **common)
-            char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
-                                   vocabulary={t: i for i, t in enumerate(char_vocab)}, **common)
+        word = TfidfVectorizer(ngram_range=(1, 2), **terms(word_vocab), **common)
+        char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), **terms(char_vocab), **common)
         return word, char
 
     def _matrix(self, texts: Sequence[str]):  # type: ignore[no-untyped-def]
@@ -395,22 +409,12 @@ class LexicalScorer(ClassifierMixin, BaseEstimator):
 
     def _fit_column(self, X, y: np.ndarray) -> tuple[np.ndarray, float, tuple[float, float]]:  # type: ignore[no-untyped-def]
         """One output: (coefficients, intercept, Platt slope and offset)."""
-        pos = int(y.sum())
-        if pos == 0 or pos == len(y):  # a constant column predicts its base rate
-            rate = pos / len(y)
-            return np.zeros(X.shape[1]), 0.0, (0.0, float(np.log(rate + 1e-6) - np.log(1 - rate + 1e-6)))
-        lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
-        folds = min(self.cv, pos, len(y) - pos)
-        decision = np.zeros(len(y))
-        if folds >= 2:
-            skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-            for tr, te in skf.split(X, y):
-                decision[te] = lr.fit(X[tr], y[tr]).decision_function(X[te])
-        lr.fit(X, y)
-        if folds < 2:  # too few examples for held-out calibration: use the training fit
-            decision = lr.decision_function(X)
-        platt = LogisticRegression(C=1e4, max_iter=1000).fit(decision.reshape(-1, 1), y)
-        return lr.coef_[0], float(lr.intercept_[0]), (float(platt.coef_[0, 0]), float(platt.intercept_[0]))
+        final, platt, _ = _out_of_fold_platt(
+            lambda: LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000), X, y,
+            cv=self.cv, random_state=self.random_state)
+        if final is None:  # a constant column predicts its base rate
+            return np.zeros(X.shape[1]), 0.0, platt
+        return final.coef_[0], float(final.intercept_[0]), platt
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probability of 1 for each output, shape ``(n, n_outputs)``."""

@@ -496,9 +496,9 @@ def train(data_dir: str | Path, *, config: Config | None = None,
 
 
 def _with_ci(x: float, ci: Sequence[float] | None) -> str:
-    if x != x:
-        return "-"
-    return f"{x:.3f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci and ci[0] == ci[0] else "")
+    from .evaluation import _ci
+
+    return "-" if x != x else f"{x:.3f} {_ci(ci)}".rstrip()
 
 
 def render_card(manifest: dict[str, Any]) -> str:
