@@ -56,16 +56,17 @@ def main() -> None:
 
     from sklearn.model_selection import GroupKFold
 
+    from sinorus.cli import DEFAULT_CACHE
     from sinorus.config import Config
     from sinorus.embeddings import EmbeddingCache, get_body
     from sinorus.heads import CalibratedMultiLabel, LexicalScorer
     from sinorus.model import DOC_HEADS, encode_documents, lexical_text
     from sinorus.training import _targets, load_examples
 
-    cfg = Config(cache_dir=args.cache) if args.cache else Config()
+    cfg = Config(cache_dir=args.cache or DEFAULT_CACHE)
     examples = [e for e in load_examples(args.data) if e.split != "test"]
     body = get_body(cfg.body)
-    cache = EmbeddingCache(cfg.cache_dir or Path.home() / ".cache" / "sinorus")
+    cache = EmbeddingCache(cfg.cache_dir)
     enc = encode_documents([e.document() for e in examples], body, limit=body.max_tokens, cache=cache)
     X = np.vstack([e.features for e in enc])
     texts = [lexical_text(e.document()) for e in examples]

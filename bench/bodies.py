@@ -42,10 +42,11 @@ def weights_mb(body_name: str) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bodies", nargs="*", default=BODIES)
-    ap.add_argument("--cache", default=str(Path.home() / ".cache" / "sinorus"))
+    ap.add_argument("--cache", default=None, help="embedding cache folder (default: the user cache)")
     ap.add_argument("--data", default=str(ROOT / "data"))
     args = ap.parse_args()
 
+    from sinorus.cli import DEFAULT_CACHE
     from sinorus.config import Config
     from sinorus.documents import Document
     from sinorus.training import train
@@ -54,7 +55,7 @@ def main() -> None:
     rows = {}
     for name in args.bodies:
         t0 = time.perf_counter()
-        res = train(args.data, config=Config(body=name, cache_dir=Path(args.cache)))
+        res = train(args.data, config=Config(body=name, cache_dir=Path(args.cache or DEFAULT_CACHE)))
         fit_s = res.seconds["fit"]
         model = res.model
         model.config = model.config.replace(cache_dir=None)
